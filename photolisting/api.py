@@ -1,0 +1,82 @@
+"""API plumbing shared by every app: one JSON error shape, cursor pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from photolisting.errors import ApplicationError
+
+_DRF_CODES = {
+    exceptions.ParseError: "malformed_request",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Every refusal as ``{"error": {"code", "message", "details"}}`` with a fitting status."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for kind, c in _DRF_CODES.items() if isinstance(exc, kind)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        message = _first_message(details) or "The request is not valid."
+    else:
+        details = {}
+        message = str(exc.detail)
+    response.data = error_body(code, message, details)
+    return response
+
+
+def _first_message(details: Any) -> str:
+    if isinstance(details, dict):
+        for field_name, value in details.items():
+            message = _first_message(value)
+            if message:
+                return message if field_name == "non_field_errors" else f"{field_name}: {message}"
+    if isinstance(details, list) and details:
+        return _first_message(details[0])
+    if isinstance(details, str):
+        return details
+    return ""
+
+
+def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(
+        error_body("not_found", f"No API endpoint at {request.path}."),
+        status=status.HTTP_404_NOT_FOUND,
+    )
+
+
+class CreatedAtCursorPagination(CursorPagination):
+    """Stable pages under concurrent inserts: newest first, ties broken by id."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

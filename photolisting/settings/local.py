@@ -1,0 +1,12 @@
+"""Settings for one machine (``make run``): debug on, dev-only secrets made on the spot."""
+
+from __future__ import annotations
+
+from photolisting.settings.base import *  # noqa: F403
+from photolisting.settings.base import VAR_DIR, env
+from photolisting.settings.keys import dev_private_key
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-development-only")
+if not HEADLESS_JWT_PRIVATE_KEY:  # noqa: F405
+    HEADLESS_JWT_PRIVATE_KEY = dev_private_key(VAR_DIR / "jwt-private.pem")

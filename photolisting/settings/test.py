@@ -1,0 +1,22 @@
+"""Test settings: the embedded defaults unless the CI run points at PostgreSQL, Redis and S3."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Each test session gets its own var/ so storage and broker folders never leak between runs.
+os.environ.setdefault("PHOTOLISTING_VAR_DIR", tempfile.mkdtemp(prefix="photolisting-test-"))
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+from photolisting.settings.base import *  # noqa: F403
+from photolisting.settings.base import DATABASES, VAR_DIR, env
+from photolisting.settings.keys import new_private_key_pem
+
+SECRET_KEY = "test-secret-key-not-for-production"
+HEADLESS_JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="") or new_private_key_pem()
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not :memory:, so a real worker process can share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
+
+
+class FolderInline(admin.TabularInline):
+    model = Folder
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "listing_reference", "owner", "agency", "photo_count", "created_at"]
+    list_filter = ["created_at", "agency"]
+    list_select_related = ["owner", "agency"]
+    search_fields = ["name", "listing_reference", "address", "owner__email", "agency__name"]
+    raw_id_fields = ["owner", "agency", "created_by"]
+    date_hierarchy = "created_at"
+    inlines = [FolderInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(photo_count=Count("photos"))
+
+    @admin.display(ordering="photo_count", description="photos")
+    def photo_count(self, project: Project) -> int:
+        return project.photo_count
+
+
+class RenditionInline(admin.TabularInline):
+    model = Rendition
+    extra = 0
+    fields = ["spec", "version", "format", "width", "height", "bytes", "storage_key"]
+    readonly_fields = fields
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = [
+        "original_filename",
+        "project",
+        "status",
+        "format",
+        "width",
+        "height",
+        "megabytes",
+        "camera_model",
+        "created_at",
+    ]
+    list_filter = ["status", "format", "rejection_code", "created_at"]
+    list_select_related = ["project"]
+    search_fields = ["id", "original_filename", "sha256", "project__name", "uploaded_by__email"]
+    raw_id_fields = ["project", "folder", "uploaded_by", "duplicate_of"]
+    readonly_fields = ["storage_key", "sha256", "phash", "bytes", "created_at", "ingested_at"]
+    date_hierarchy = "created_at"
+    inlines = [RenditionInline]
+
+    @admin.display(ordering="bytes", description="MB")
+    def megabytes(self, photo: Photo) -> str:
+        return f"{photo.bytes / 1_048_576:.1f}"
+
+
+@admin.register(PhotoVersion)
+class PhotoVersionAdmin(admin.ModelAdmin):
+    list_display = ["photo", "kind", "preset_name", "format", "width", "height", "created_at"]
+    list_filter = ["kind", "format"]
+    list_select_related = ["photo"]
+    search_fields = ["photo__original_filename", "preset_name"]
+    raw_id_fields = ["photo"]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from projects.api import views
+
+urlpatterns = [
+    path("projects/", views.ProjectListCreateView.as_view(), name="api-projects"),
+    path("projects/<str:project_id>/", views.ProjectDetailView.as_view(), name="api-project"),
+    path("folders/", views.FolderListCreateView.as_view(), name="api-folders"),
+    path("folders/<str:folder_id>/", views.FolderDetailView.as_view(), name="api-folder"),
+    path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
+    path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
+]

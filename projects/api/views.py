@@ -1,0 +1,187 @@
+"""API views for projects, folders and photos: validate, call one service or selector, serialize."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import agency_get_for_member
+from photolisting.api import CreatedAtCursorPagination
+from photolisting.uploads import MaxSizeUploadHandler
+from projects import selectors, services
+from projects.api.serializers import (
+    FolderInput,
+    FolderOutput,
+    PhotoListQuery,
+    PhotoOutput,
+    PhotoUploadInput,
+    ProjectInput,
+    ProjectOutput,
+    ProjectUpdateInput,
+)
+
+
+class PaginatedListMixin:
+    pagination_class = CreatedAtCursorPagination
+
+    def paginated(self, request: Request, queryset, serializer_class) -> Response:
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        data = serializer_class(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+
+class ProjectListCreateView(PaginatedListMixin, APIView):
+    @extend_schema(responses=ProjectOutput(many=True), summary="Projects you can see")
+    def get(self, request: Request) -> Response:
+        return self.paginated(request, selectors.project_list(user=request.user), ProjectOutput)
+
+    @extend_schema(request=ProjectInput, responses={201: ProjectOutput}, summary="Create a project")
+    def post(self, request: Request) -> Response:
+        data = _validated(ProjectInput, request.data)
+        agency_id = data.pop("agency", None)
+        agency = (
+            agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
+        )
+        project = services.project_create(user=request.user, agency=agency, **data)
+        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailView(APIView):
+    @extend_schema(responses=ProjectOutput)
+    def get(self, request: Request, project_id: str) -> Response:
+        project = selectors.project_get(user=request.user, project_id=project_id)
+        return Response(ProjectOutput(project).data)
+
+    @extend_schema(request=ProjectUpdateInput, responses=ProjectOutput)
+    def patch(self, request: Request, project_id: str) -> Response:
+        project = selectors.project_get(user=request.user, project_id=project_id)
+        data = _validated(ProjectUpdateInput, request.data, partial=True)
+        project = services.project_update(project=project, **data)
+        return Response(ProjectOutput(project).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, project_id: str) -> Response:
+        project = selectors.project_get(user=request.user, project_id=project_id)
+        services.project_delete(user=request.user, project=project)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FolderListCreateView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("project", OpenApiTypes.UUID)],
+        responses=FolderOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        project_id = request.query_params.get("project")
+        if project_id:
+            project_id = selectors.project_get(user=request.user, project_id=project_id).id
+        folders = selectors.folder_list(user=request.user, project_id=project_id)
+        return Response(FolderOutput(folders, many=True).data)
+
+    @extend_schema(request=FolderInput, responses={201: FolderOutput})
+    def post(self, request: Request) -> Response:
+        data = _validated(FolderInput, request.data)
+        project = selectors.project_get(user=request.user, project_id=data["project"])
+        folder = services.folder_create(project=project, name=data["name"])
+        return Response(FolderOutput(folder).data, status=status.HTTP_201_CREATED)
+
+
+class FolderDetailView(APIView):
+    @extend_schema(responses=FolderOutput)
+    def get(self, request: Request, folder_id: str) -> Response:
+        return Response(
+            FolderOutput(selectors.folder_get(user=request.user, folder_id=folder_id)).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, folder_id: str) -> Response:
+        folder = selectors.folder_get(user=request.user, folder_id=folder_id)
+        services.folder_delete(folder=folder)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoListCreateView(PaginatedListMixin, APIView):
+    parser_classes = [MultiPartParser]
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # Before DRF parses the body: the cap applies while bytes stream in.
+        request.upload_handlers.insert(
+            0, MaxSizeUploadHandler(request, max_bytes=settings.PHOTO_MAX_UPLOAD_BYTES)
+        )
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[PhotoListQuery],
+        responses=PhotoOutput(many=True),
+        summary="Photos you can see, newest first (cursor pagination)",
+    )
+    def get(self, request: Request) -> Response:
+        query = _validated(PhotoListQuery, request.query_params)
+        photos = selectors.photo_list(
+            user=request.user,
+            project_id=query.get("project"),
+            folder_id=query.get("folder"),
+            status=query.get("status"),
+        )
+        return self.paginated(request, photos, PhotoOutput)
+
+    @extend_schema(
+        request={"multipart/form-data": PhotoUploadInput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Retrying with the same key and file returns the first photo.",
+            )
+        ],
+        responses={201: PhotoOutput, 200: PhotoOutput},
+        summary="Upload an original photo (multipart); ingest runs in the background",
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(PhotoUploadInput, request.data)
+        project = selectors.project_get(user=request.user, project_id=data["project"])
+        folder = None
+        if data.get("folder"):
+            folder = selectors.folder_get(user=request.user, folder_id=data["folder"])
+        result = services.photo_upload(
+            user=request.user,
+            project=project,
+            folder=folder,
+            upload=data["file"],
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
+        )
+        photo = selectors.photo_get(user=request.user, photo_id=result.photo.id)
+        response = Response(
+            PhotoOutput(photo, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+        )
+        if not result.created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class PhotoDetailView(APIView):
+    @extend_schema(responses=PhotoOutput)
+    def get(self, request: Request, photo_id: str) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        return Response(PhotoOutput(photo, context={"request": request}).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, photo_id: str) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        services.photo_delete(photo=photo)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -1,0 +1,82 @@
+"""Reads of projects and photos, always scoped to what the requesting user may see."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import Membership, User
+from photolisting.errors import NotFound
+from projects.models import Folder, Photo, Project, Rendition
+
+
+def projects_visible_to(user: User) -> QuerySet[Project]:
+    """The user's own projects and those of every agency they belong to."""
+    agency_ids = Membership.objects.filter(user=user).values("agency_id")
+    return Project.objects.filter(Q(owner=user) | Q(agency_id__in=agency_ids)).select_related(
+        "agency", "owner"
+    )
+
+
+def project_list(*, user: User) -> QuerySet[Project]:
+    return projects_visible_to(user).annotate(photo_count=Count("photos"))
+
+
+def project_get(*, user: User, project_id: uuid.UUID | str) -> Project:
+    """A visible project, or NotFound: another user's project is indistinguishable from none."""
+    project = _get_or_none(projects_visible_to(user), project_id)
+    if project is None:
+        raise NotFound("No such project.", code="project_not_found")
+    return project
+
+
+def folder_list(*, user: User, project_id: uuid.UUID | str | None = None) -> QuerySet[Folder]:
+    folders = Folder.objects.filter(project__in=projects_visible_to(user)).select_related("project")
+    if project_id is not None:
+        folders = folders.filter(project_id=project_id)
+    return folders
+
+
+def folder_get(*, user: User, folder_id: uuid.UUID | str) -> Folder:
+    folder = _get_or_none(folder_list(user=user), folder_id)
+    if folder is None:
+        raise NotFound("No such folder.", code="folder_not_found")
+    return folder
+
+
+def photo_list(
+    *,
+    user: User,
+    project_id: str | None = None,
+    folder_id: str | None = None,
+    status: str | None = None,
+) -> QuerySet[Photo]:
+    photos = (
+        Photo.objects.filter(project__in=projects_visible_to(user))
+        .select_related("project", "folder")
+        .prefetch_related(
+            Prefetch("renditions", queryset=Rendition.objects.filter(version__isnull=True))
+        )
+    )
+    if project_id:
+        photos = photos.filter(project_id=project_id)
+    if folder_id:
+        photos = photos.filter(folder_id=folder_id)
+    if status:
+        photos = photos.filter(status=status)
+    return photos
+
+
+def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
+    photo = _get_or_none(photo_list(user=user), photo_id)
+    if photo is None:
+        raise NotFound("No such photo.", code="photo_not_found")
+    return photo
+
+
+def _get_or_none(queryset: QuerySet, object_id: uuid.UUID | str):
+    try:
+        return queryset.filter(pk=uuid.UUID(str(object_id))).first()
+    except ValueError:
+        return None

@@ -1,0 +1,311 @@
+"""Writes for projects, folders and photos: creation, upload and ingest of originals."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Agency, Membership, User
+from photolisting.errors import ApplicationError, Conflict, PermissionDenied
+from processing import imaging
+from projects.models import Folder, Photo, Project, Rendition
+
+logger = logging.getLogger(__name__)
+
+RENDITION_SPECS = (
+    imaging.RenditionSpec(name=Rendition.Spec.PREVIEW, long_edge=1600, quality=82, method=0),
+    imaging.RenditionSpec(name=Rendition.Spec.THUMBNAIL, long_edge=400, quality=80, method=0),
+)
+_HASH_CHUNK = 1024 * 1024
+
+
+# --- Projects and folders ------------------------------------------------------------------
+
+
+def _membership(user: User, agency: Agency) -> Membership | None:
+    return Membership.objects.filter(user=user, agency=agency).first()
+
+
+@transaction.atomic
+def project_create(
+    *,
+    user: User,
+    name: str,
+    listing_reference: str = "",
+    address: str = "",
+    agency: Agency | None = None,
+) -> Project:
+    """A project owned by the user, or by an agency the user belongs to."""
+    if agency is not None and _membership(user, agency) is None:
+        raise PermissionDenied("You are not a member of this agency.", code="not_agency_member")
+    return Project.objects.create(
+        name=name,
+        listing_reference=listing_reference,
+        address=address,
+        owner=None if agency else user,
+        agency=agency,
+        created_by=user,
+    )
+
+
+def project_check_manage(*, user: User, project: Project) -> None:
+    """Deleting a project is for its owner, or an agency's owners and admins."""
+    if project.owner_id == user.id:
+        return
+    membership = project.agency and _membership(user, project.agency)
+    if not membership or not membership.can_manage:
+        raise PermissionDenied(
+            "Only the project's owner or an agency admin can do this.", code="not_project_admin"
+        )
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields: str) -> Project:
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save(update_fields=[*fields, "updated_at"])
+    return project
+
+
+def project_delete(*, user: User, project: Project) -> None:
+    """Removes the project's rows, then its stored files once the delete has committed."""
+    project_check_manage(user=user, project=project)
+    keys = _stored_files(Photo.objects.filter(project=project))
+    with transaction.atomic():
+        project.delete()
+    transaction.on_commit(lambda: _delete_stored_files(keys))
+
+
+@transaction.atomic
+def folder_delete(*, folder: Folder) -> None:
+    """The folder goes; its photos stay in the project, unfiled."""
+    folder.delete()
+
+
+@transaction.atomic
+def folder_create(*, project: Project, name: str) -> Folder:
+    folder, created = Folder.objects.get_or_create(project=project, name=name)
+    if not created:
+        raise Conflict(f"The project already has a folder named {name!r}.", code="folder_exists")
+    return folder
+
+
+def photo_delete(*, photo: Photo) -> None:
+    keys = _stored_files(Photo.objects.filter(id=photo.id))
+    with transaction.atomic():
+        photo.delete()
+    transaction.on_commit(lambda: _delete_stored_files(keys))
+
+
+# --- Upload ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    photo: Photo
+    created: bool
+
+
+def photo_upload(
+    *,
+    user: User,
+    project: Project,
+    upload: File,
+    folder: Folder | None = None,
+    idempotency_key: str | None = None,
+) -> UploadResult:
+    """Stores an original untouched and queues its ingest.
+
+    Only what can be judged from the first bytes is refused here (empty, not a photo format);
+    anything that needs decoding is judged by ingest, which keeps the original for inspection.
+    A retry with the same ``Idempotency-Key`` and the same bytes returns the first photo.
+    """
+    if folder is not None and folder.project_id != project.id:
+        raise ApplicationError("The folder belongs to another project.", code="folder_mismatch")
+    if upload.size == 0:
+        raise ApplicationError("The file is empty.", code="empty_file")
+    upload.seek(0)
+    image_format = imaging.sniff_format(upload.read(imaging.SNIFF_BYTES))
+    if image_format is None:
+        raise ApplicationError(
+            "Only JPEG, PNG, WebP, HEIC/HEIF and TIFF photos are accepted.",
+            code="unsupported_format",
+            status=415,
+        )
+    sha256 = _sha256(upload)
+    if idempotency_key:
+        replay = _idempotent_replay(user, idempotency_key, project, sha256)
+        if replay is not None:
+            return UploadResult(replay, created=False)
+
+    photo_id = uuid.uuid4()
+    key = f"{project.id}/{photo_id}/original.{imaging.FORMAT_EXTENSIONS[image_format]}"
+    upload.seek(0)
+    stored_key = storages["originals"].save(key, upload)
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                id=photo_id,
+                project=project,
+                folder=folder,
+                uploaded_by=user,
+                original_filename=_display_name(upload.name),
+                storage_key=stored_key,
+                bytes=upload.size,
+                sha256=sha256,
+                format=image_format,
+                idempotency_key=idempotency_key or "",
+            )
+            transaction.on_commit(lambda: _enqueue_ingest(photo.id))
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: keep its photo, drop our copy.
+        storages["originals"].delete(stored_key)
+        replay = (
+            _idempotent_replay(user, idempotency_key, project, sha256) if idempotency_key else None
+        )
+        if replay is None:
+            raise
+        return UploadResult(replay, created=False)
+    return UploadResult(photo, created=True)
+
+
+def _idempotent_replay(user: User, key: str, project: Project, sha256: str) -> Photo | None:
+    earlier = Photo.objects.filter(uploaded_by=user, idempotency_key=key).first()
+    if earlier is None:
+        return None
+    if earlier.sha256 != sha256 or earlier.project_id != project.id:
+        raise ApplicationError(
+            "This Idempotency-Key was already used for a different upload.",
+            code="idempotency_key_reused",
+            status=422,
+        )
+    return earlier
+
+
+def _sha256(upload: File) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks(_HASH_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _display_name(name: str | None) -> str:
+    """The client's file name, for display only: never part of a storage key."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:255]
+
+
+def _enqueue_ingest(photo_id: uuid.UUID) -> None:
+    from projects.tasks import ingest_photo
+
+    ingest_photo.delay(str(photo_id))
+
+
+# --- Ingest ---------------------------------------------------------------------------------
+
+
+def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
+    """Validates an original, reads its metadata and stores its renditions. Idempotent.
+
+    The claim is a compare-and-set, so the slow image work runs outside any transaction; a
+    redelivered task (worker lost mid-ingest) redoes the work and overwrites the same keys.
+    """
+    claimed = Photo.objects.filter(
+        id=photo_id, status__in=[Photo.Status.UPLOADED, Photo.Status.PROCESSING]
+    ).update(status=Photo.Status.PROCESSING)
+    photo = Photo.objects.select_related("project").filter(id=photo_id).first()
+    if not claimed or photo is None:
+        return photo
+    with storages["originals"].open(photo.storage_key, "rb") as original:
+        data = original.read()
+    try:
+        analysis = imaging.analyse(
+            data, specs=RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
+        )
+    except imaging.ImageRejected as rejection:
+        return _photo_reject(photo, rejection.code, rejection.message)
+
+    stored = {
+        name: _store_rendition(photo, rendition) for name, rendition in analysis.renditions.items()
+    }
+    sha256 = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        for name, (key, rendition) in stored.items():
+            Rendition.objects.update_or_create(
+                photo=photo,
+                version=None,
+                spec=name,
+                defaults={
+                    "storage_key": key,
+                    "format": "WEBP",
+                    "width": rendition.width,
+                    "height": rendition.height,
+                    "bytes": len(rendition.data),
+                },
+            )
+        photo.sha256 = sha256
+        photo.format = analysis.format
+        photo.width, photo.height = analysis.width, analysis.height
+        photo.orientation = analysis.orientation
+        photo.phash = analysis.phash
+        photo.captured_at = analysis.captured_at
+        photo.camera_make, photo.camera_model = analysis.camera_make, analysis.camera_model
+        photo.duplicate_of = _earlier_duplicate(photo)
+        photo.status = Photo.Status.READY
+        photo.ingested_at = timezone.now()
+        photo.save()
+    return photo
+
+
+def _store_rendition(
+    photo: Photo, rendition: imaging.EncodedRendition
+) -> tuple[str, imaging.EncodedRendition]:
+    key = f"{photo.project_id}/{photo.id}/{rendition.spec.name}.webp"
+    stored_key = storages["thumbnails"].save(key, ContentFile(rendition.data))
+    return stored_key, rendition
+
+
+def _earlier_duplicate(photo: Photo) -> Photo | None:
+    """The first photo of the project with the same bytes, whichever was ingested first."""
+    return (
+        Photo.objects.filter(project_id=photo.project_id, sha256=photo.sha256)
+        .exclude(id=photo.id)
+        .exclude(status=Photo.Status.REJECTED)
+        .filter(created_at__lte=photo.created_at)
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def _photo_reject(photo: Photo, code: str, message: str) -> Photo:
+    """The original stays in storage so support can inspect what was sent."""
+    logger.info("photo %s rejected: %s", photo.id, code)
+    photo.status = Photo.Status.REJECTED
+    photo.rejection_code = code
+    photo.rejection_message = message[:300]
+    photo.ingested_at = timezone.now()
+    photo.save(update_fields=["status", "rejection_code", "rejection_message", "ingested_at"])
+    return photo
+
+
+def _stored_files(photos) -> list[tuple[str, str]]:
+    keys = [("originals", key) for key in photos.values_list("storage_key", flat=True)]
+    keys += [
+        ("thumbnails", key)
+        for key in Rendition.objects.filter(photo__in=photos).values_list("storage_key", flat=True)
+    ]
+    return keys
+
+
+def _delete_stored_files(keys: list[tuple[str, str]]) -> None:
+    for storage_name, key in keys:
+        storages[storage_name].delete(key)

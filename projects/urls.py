@@ -1,0 +1,10 @@
+from django.urls import path
+
+from projects import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("projects/new", views.project_create, name="project-create"),
+    path("projects/<str:project_id>/", views.project_detail, name="project-detail"),
+    path("files/<str:token>", views.signed_file, name="signed-file"),
+]

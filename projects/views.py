@@ -1,0 +1,100 @@
+"""Pages for projects and the signed-link file view used when storage is local."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import storages
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.selectors import agency_get_for_member, membership_list
+from photolisting.errors import ApplicationError, NotFound
+from projects import selectors, services
+from projects.api.serializers import photo_links
+from projects.delivery import LinkInvalid, resolve_token
+from projects.forms import ProjectForm
+
+PROJECTS_PER_PAGE = 24
+PHOTOS_PER_PAGE = 60
+
+
+@login_required
+def dashboard(request: HttpRequest, form: ProjectForm | None = None) -> HttpResponse:
+    projects = Paginator(
+        selectors.project_list(user=request.user).order_by("-created_at"), PROJECTS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/dashboard.html",
+        {
+            "projects": projects,
+            "form": form or ProjectForm(),
+            "agencies": membership_list(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def project_create(request: HttpRequest) -> HttpResponse:
+    form = ProjectForm(request.POST)
+    if not form.is_valid():
+        return dashboard(request, form=form)
+    data = dict(form.cleaned_data)
+    agency_id = data.pop("agency")
+    try:
+        agency = (
+            agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
+        )
+        project = services.project_create(user=request.user, agency=agency, **data)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("dashboard")
+    return redirect("project-detail", project_id=project.id)
+
+
+@login_required
+def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
+    try:
+        project = selectors.project_get(user=request.user, project_id=project_id)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    page = Paginator(
+        selectors.photo_list(user=request.user, project_id=project.id), PHOTOS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    page.object_list = [{"photo": p, "links": photo_links(p)} for p in page.object_list]
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "photos": page,
+            "max_upload_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+    )
+
+
+@require_GET
+def signed_file(request: HttpRequest, token: str) -> HttpResponse:
+    """Serves a stored file named by a signed link; the link itself is the permission."""
+    try:
+        target, inline = resolve_token(token)
+    except LinkInvalid as error:
+        return HttpResponseForbidden(str(error))
+    storage = storages[target.storage_name]
+    if not storage.exists(target.key):
+        return render(request, "404.html", status=404)
+    response = FileResponse(
+        storage.open(target.key, "rb"),
+        content_type=target.content_type,
+        as_attachment=not inline,
+        filename=target.filename,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = f"private, max-age={settings.SIGNED_URL_MAX_AGE}"
+    return response
