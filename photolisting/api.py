@@ -13,19 +13,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from photolisting.errors import ApplicationError
 
-_DRF_CODES = {
-    exceptions.ParseError: "malformed_request",
-    exceptions.AuthenticationFailed: "authentication_failed",
-    exceptions.NotAuthenticated: "not_authenticated",
-    exceptions.PermissionDenied: "permission_denied",
-    exceptions.NotFound: "not_found",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.Throttled: "throttled",
-    exceptions.ValidationError: "validation_error",
-}
-
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
@@ -42,8 +29,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    code = next((c for kind, c in _DRF_CODES.items() if isinstance(exc, kind)), "error")
+    code = getattr(exc, "default_code", "error")
     if isinstance(exc, exceptions.ValidationError):
+        code = "validation_error"
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         message = _first_message(details) or "The request is not valid."
     else:

@@ -211,8 +211,23 @@ HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.strategy.JWTTo
 HEADLESS_JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY", default="")
 HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_EXPIRES_IN", default=900)
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+
+def _mailer(url: dict) -> dict:
+    """Django 6.1 MAILERS entry from a django-environ EMAIL_URL (smtp+tls://user:pw@host:587)."""
+    options = {
+        "host": url.get("EMAIL_HOST"),
+        "port": url.get("EMAIL_PORT"),
+        "username": url.get("EMAIL_HOST_USER"),
+        "password": url.get("EMAIL_HOST_PASSWORD"),
+        "use_tls": url.get("EMAIL_USE_TLS"),
+        "use_ssl": url.get("EMAIL_USE_SSL"),
+    }
+    if not url["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        options = {}
+    return {"BACKEND": url["EMAIL_BACKEND"], "OPTIONS": {k: v for k, v in options.items() if v}}
+
+
+MAILERS = {"default": _mailer(env.email_url("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="PhotoListing <noreply@photolisting.local>"
 )

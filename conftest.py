@@ -1,0 +1,183 @@
+"""Shared test plumbing: API clients, photo files, and the Celery mode of this run.
+
+By default ingest runs eagerly in the test process after each commit. With
+``CELERY_TASK_ALWAYS_EAGER=false`` (the CI run on PostgreSQL + Redis) a real ``celery worker``
+process is started against the test database and tests wait for it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from PIL import Image
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from projects.models import Photo
+from projects.tests.factories import ProjectFactory
+
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+CAMERA_JPEG = SHARED_DATA / "camera" / "kitchen-iphone13-12mp.jpg"
+CAMERA_HEIC = SHARED_DATA / "camera" / "kitchen-iphone13.heic"
+INTERIOR = SHARED_DATA / "interiors" / "living-room.jpg"
+
+
+def shared_photo(path: Path) -> bytes:
+    if not path.exists():
+        pytest.skip(f"{path} is not here (../shared/data)")
+    return path.read_bytes()
+
+
+def jpeg_bytes(image: Image.Image, **save_options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90, **save_options)
+    return buffer.getvalue()
+
+
+# --- Storage: S3 buckets exist before the first test in S3 mode ---------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _storage_buckets():
+    if settings.STORAGE_BACKEND == "s3":
+        from django.core.files.storage import storages
+
+        for name in settings.PHOTO_STORAGE_NAMES:
+            bucket = storages[name].bucket
+            if bucket.creation_date is None:
+                bucket.create()
+    yield
+
+
+# --- Celery: eager in-process, or a real worker process ------------------------------------
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real ``celery worker`` on the test database, when this run is not eager."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield None
+        return
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "photolisting.settings.test",
+        "DATABASE_URL": _database_url(),
+        "PHOTOLISTING_VAR_DIR": str(settings.VAR_DIR),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "photolisting", "worker", "--purge",
+             "--loglevel=INFO", "--concurrency=2", f"--queues={settings.CELERY_WORKER_QUEUES}",
+             "--hostname=test@%h"],
+            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+@pytest.fixture
+def wait_for_ingest(celery_worker_process):
+    """Returns the photo once ingest has decided (ready or rejected)."""
+
+    def wait(photo_id, timeout: float = 60) -> Photo:
+        deadline = time.monotonic() + timeout
+        while True:
+            photo = Photo.objects.get(id=photo_id)
+            if photo.status in (Photo.Status.READY, Photo.Status.REJECTED):
+                return photo
+            if time.monotonic() > deadline:
+                raise AssertionError(f"photo {photo_id} still {photo.status} after {timeout}s")
+            time.sleep(0.1)
+
+    return wait
+
+
+# --- People and clients ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(user, client_for) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def project(user):
+    return ProjectFactory(owner=user)
+
+
+@pytest.fixture
+def upload(api, project):
+    """POSTs a photo file to the API the way the apps do (multipart)."""
+
+    def send(data: bytes, name: str = "photo.jpg", *, client=None, project_id=None, **extra):
+        payload = {"project": str(project_id or project.id), "file": _named(data, name)}
+        payload.update(extra.pop("fields", {}))
+        return (client or api).post("/api/v1/photos/", payload, format="multipart", **extra)
+
+    return send
+
+
+def _named(data: bytes, name: str) -> io.BytesIO:
+    handle = io.BytesIO(data)
+    handle.name = name
+    return handle
+
+
+@pytest.fixture
+def fetch(client):
+    """GETs a signed link, local (through Django) or presigned S3 (over HTTP)."""
+
+    def get(url: str) -> tuple[int, dict, bytes]:
+        if url.startswith("http://testserver") or url.startswith("/"):
+            response = client.get(url.removeprefix("http://testserver"))
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            return response.status_code, dict(response.headers), body
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    return get
