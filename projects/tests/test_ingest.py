@@ -27,7 +27,7 @@ def ingested(upload, wait_for_ingest, data: bytes, name: str = "photo.jpg") -> P
 
 def rendition_image(fetch, api, photo: Photo, spec: str) -> Image.Image:
     url = api.get(f"/api/v1/photos/{photo.id}/").json()["urls"][spec]
-    status, headers, body = fetch(url)
+    status, _headers, body = fetch(url)
     assert status == 200
     image = Image.open(io.BytesIO(body))
     image.load()

@@ -1,0 +1,80 @@
+"""Sign-up, verification, login and password reset in the browser; JWT for app clients."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def link_in_last_email() -> str:
+    return re.search(r"https?://testserver(\S+)", mail.outbox[-1].body).group(1)
+
+
+def test_signup_verify_email_then_reach_the_dashboard(client):
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "new.agent@example.com", "password1": "a-Long-pass-phrase", "password2": "a-Long-pass-phrase"},
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(email="new.agent@example.com").exists()
+    # Mandatory verification: no dashboard before the link is followed.
+    assert client.get("/").status_code == 302
+    confirm = link_in_last_email()
+    assert client.post(confirm).status_code == 302
+    assert client.post(
+        "/accounts/login/", {"login": "new.agent@example.com", "password": "a-Long-pass-phrase"}
+    ).status_code == 302
+    page = client.get("/")
+    assert page.status_code == 200 and b"Projects" in page.content
+
+
+def test_login_and_logout(client):
+    user = UserFactory()
+    assert client.post("/accounts/login/", {"login": user.email, "password": "wrong"}).status_code == 200
+    assert client.get("/").status_code == 302
+    client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+    assert client.get("/").status_code == 200
+    client.post("/accounts/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_password_reset_by_email(client):
+    user = UserFactory()
+    client.post("/accounts/password/reset/", {"email": user.email})
+    assert len(mail.outbox) == 1
+    form_url = client.get(link_in_last_email()).url  # allauth hides the key behind a redirect
+    response = client.post(form_url, {"password1": "brand-New-secret-9", "password2": "brand-New-secret-9"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("brand-New-secret-9")
+
+
+def test_app_client_logs_in_with_jwt_and_calls_the_api():
+    user = UserFactory(first_name="Léa")
+    MembershipFactory(user=user, agency__name="Lyon Immo", role="admin")
+    app = APIClient()
+    login = app.post(
+        "/_allauth/app/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
+    )
+    assert login.status_code == 200, login.content
+    access = login.json()["meta"]["access_token"]
+    assert login.json()["meta"]["refresh_token"]
+
+    me = app.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert me.status_code == 200
+    body = me.json()
+    assert body["email"] == user.email and body["first_name"] == "Léa"
+    assert body["memberships"] == [
+        {"agency_id": user.memberships.get().agency_id, "agency_name": "Lyon Immo", "role": "admin"}
+    ]
+    forged = app.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {access[:-4]}AAAA")
+    assert forged.status_code in (401, 403)
+    assert forged.json()["error"]["code"] == "authentication_failed"

@@ -1,0 +1,68 @@
+"""Server-rendered pages: dashboard, project gallery, and the demo command."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from accounts.tests.factories import MembershipFactory
+from conftest import SHARED_DATA
+from projects.models import Photo, Project
+from projects.tests.factories import ProjectFactory
+
+
+@pytest.mark.django_db
+def test_dashboard_lists_own_and_agency_projects_only(client, user):
+    ProjectFactory(owner=user, name="Mine")
+    membership = MembershipFactory(user=user)
+    ProjectFactory(owner=None, agency=membership.agency, name="Ours")
+    ProjectFactory(name="Someone else's")
+    client.force_login(user)
+    page = client.get("/").content.decode()
+    assert "Mine" in page and "Ours" in page
+    assert "Someone else" not in page
+
+
+@pytest.mark.django_db
+def test_create_project_from_the_dashboard(client, user):
+    client.force_login(user)
+    response = client.post("/projects/new", {"name": "Maison Bleue", "address": "Annecy"})
+    project = Project.objects.get(name="Maison Bleue")
+    assert response.status_code == 302 and response.url == f"/projects/{project.id}/"
+    assert project.owner == user
+
+
+@pytest.mark.django_db
+def test_project_page_and_another_users_project(client, user, project):
+    client.force_login(user)
+    page = client.get(f"/projects/{project.id}/")
+    assert page.status_code == 200
+    assert b'id="file-input"' in page.content and b"multiple" in page.content
+    assert client.get(f"/projects/{ProjectFactory().id}/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_project_page_shows_signed_thumbnails(client, user, project, upload, wait_for_ingest):
+    from conftest import jpeg_bytes
+    from PIL import Image
+
+    photo = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (800, 600), "teal"))).json()["id"])
+    client.force_login(user)
+    page = client.get(f"/projects/{project.id}/").content.decode()
+    assert f'data-photo="{photo.id}"' in page
+    assert "<img src=" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(wait_for_ingest, capsys):
+    call_command("seed_demo", data_dir=str(SHARED_DATA))
+    call_command("seed_demo", data_dir=str(SHARED_DATA))
+    output = capsys.readouterr().out
+    assert "Demo login: demo@photolisting.local" in output
+    user = User.objects.get(email="demo@photolisting.local")
+    assert Project.objects.filter(owner=user).count() == 1
+    photos = Photo.objects.filter(project__owner=user)
+    if SHARED_DATA.exists():
+        assert photos.count() == 5
+        assert {wait_for_ingest(p.id).status for p in photos} == {"ready"}
