@@ -58,6 +58,15 @@ def _storage_buckets():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth's rate limits live in the cache; in Redis they would outlive a test run."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 # --- Celery: eager in-process, or a real worker process ------------------------------------
 
 

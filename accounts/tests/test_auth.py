@@ -21,7 +21,11 @@ def link_in_last_email() -> str:
 def test_signup_verify_email_then_reach_the_dashboard(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "new.agent@example.com", "password1": "a-Long-pass-phrase", "password2": "a-Long-pass-phrase"},
+        {
+            "email": "new.agent@example.com",
+            "password1": "a-Long-pass-phrase",
+            "password2": "a-Long-pass-phrase",
+        },
     )
     assert response.status_code == 302
     assert User.objects.filter(email="new.agent@example.com").exists()
@@ -29,16 +33,22 @@ def test_signup_verify_email_then_reach_the_dashboard(client):
     assert client.get("/").status_code == 302
     confirm = link_in_last_email()
     assert client.post(confirm).status_code == 302
-    assert client.post(
-        "/accounts/login/", {"login": "new.agent@example.com", "password": "a-Long-pass-phrase"}
-    ).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"login": "new.agent@example.com", "password": "a-Long-pass-phrase"}
+        ).status_code
+        == 302
+    )
     page = client.get("/")
     assert page.status_code == 200 and b"Projects" in page.content
 
 
 def test_login_and_logout(client):
     user = UserFactory()
-    assert client.post("/accounts/login/", {"login": user.email, "password": "wrong"}).status_code == 200
+    assert (
+        client.post("/accounts/login/", {"login": user.email, "password": "wrong"}).status_code
+        == 200
+    )
     assert client.get("/").status_code == 302
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert client.get("/").status_code == 200
@@ -51,7 +61,9 @@ def test_password_reset_by_email(client):
     client.post("/accounts/password/reset/", {"email": user.email})
     assert len(mail.outbox) == 1
     form_url = client.get(link_in_last_email()).url  # allauth hides the key behind a redirect
-    response = client.post(form_url, {"password1": "brand-New-secret-9", "password2": "brand-New-secret-9"})
+    response = client.post(
+        form_url, {"password1": "brand-New-secret-9", "password2": "brand-New-secret-9"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("brand-New-secret-9")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from PIL import Image
 
 from accounts.models import User
 from accounts.tests.factories import MembershipFactory
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, jpeg_bytes
 from projects.models import Photo, Project
 from projects.tests.factories import ProjectFactory
 
@@ -44,9 +45,6 @@ def test_project_page_and_another_users_project(client, user, project):
 
 @pytest.mark.django_db(transaction=True)
 def test_project_page_shows_signed_thumbnails(client, user, project, upload, wait_for_ingest):
-    from conftest import jpeg_bytes
-    from PIL import Image
-
     photo = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (800, 600), "teal"))).json()["id"])
     client.force_login(user)
     page = client.get(f"/projects/{project.id}/").content.decode()
