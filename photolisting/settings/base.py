@@ -212,7 +212,7 @@ HEADLESS_JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY", default="")
 HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_EXPIRES_IN", default=900)
 
 
-def _mailer(url: dict) -> dict:
+def mailer_from_url(url: dict) -> dict:
     """Django 6.1 MAILERS entry from a django-environ EMAIL_URL (smtp+tls://user:pw@host:587)."""
     options = {
         "host": url.get("EMAIL_HOST"),
@@ -227,7 +227,7 @@ def _mailer(url: dict) -> dict:
     return {"BACKEND": url["EMAIL_BACKEND"], "OPTIONS": {k: v for k, v in options.items() if v}}
 
 
-MAILERS = {"default": _mailer(env.email_url("EMAIL_URL", default="consolemail://"))}
+MAILERS = {"default": mailer_from_url(env.email_url("EMAIL_URL", default="consolemail://"))}
 DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="PhotoListing <noreply@photolisting.local>"
 )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from photolisting.settings.base import *  # noqa: F403
-from photolisting.settings.base import env, env_secret
+from photolisting.settings.base import env, env_secret, mailer_from_url
 
 DEBUG = False
 SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 HEADLESS_JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY")
+MAILERS = {"default": mailer_from_url(env.email_url("EMAIL_URL"))}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

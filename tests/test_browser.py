@@ -1,0 +1,72 @@
+"""The browser path in real headless Chromium: log in, upload several photos, see thumbnails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from accounts.tests.factories import PASSWORD, UserFactory
+from conftest import INTERIOR, shared_photo
+from projects.tests.factories import ProjectFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser.new_page(viewport={"width": 1280, "height": 900})
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_log_in_and_upload_several_photos_with_progress(
+    live_server, page, tmp_path, celery_worker_process
+):
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Loft Croix-Rousse")
+    photo = tmp_path / "living-room.jpg"
+    photo.write_bytes(shared_photo(INTERIOR))
+    not_a_photo = tmp_path / "notes.txt"
+    not_a_photo.write_text("not a photo")
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.click("text=Loft Croix-Rousse")
+    page.wait_for_url(f"**/projects/{project.id}/")
+
+    page.set_input_files("#file-input", [str(photo), str(not_a_photo)])
+    rows = page.locator("#upload-list li")
+    assert rows.count() == 2
+    assert page.locator("#upload-list progress").count() == 2
+    page.wait_for_selector("#photo-grid li.tile img", timeout=60_000)
+    page.wait_for_selector("#upload-list li:nth-child(2) .error", timeout=30_000)
+
+    assert "Only JPEG, PNG, WebP" in rows.nth(1).inner_text()
+    assert rows.nth(0).locator("progress").get_attribute("value") == "100"
+    image = page.locator("#photo-grid li.tile img").first
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert image.evaluate("img => img.naturalWidth") == 400
+    page.screenshot(path=os.environ.get("SCREENSHOT", str(tmp_path / "project.png")), full_page=True)
+    # The page reloads with the photo rendered server-side.
+    page.reload()
+    assert page.locator("#photo-grid li.tile img").count() == 1
