@@ -64,9 +64,13 @@ def test_log_in_and_upload_several_photos_with_progress(
     assert "Only JPEG, PNG, WebP" in rows.nth(1).inner_text()
     assert rows.nth(0).locator("progress").get_attribute("value") == "100"
     image = page.locator("#photo-grid li.tile img").first
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     assert image.evaluate("img => img.naturalWidth") == 400
-    page.screenshot(path=os.environ.get("SCREENSHOT", str(tmp_path / "project.png")), full_page=True)
+    page.screenshot(
+        path=os.environ.get("SCREENSHOT", str(tmp_path / "project.png")), full_page=True
+    )
     # The page reloads with the photo rendered server-side.
     page.reload()
     assert page.locator("#photo-grid li.tile img").count() == 1

@@ -15,7 +15,11 @@ def run_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
-        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "photolisting.settings.production", **env},
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "photolisting.settings.production",
+            **env,
+        },
         capture_output=True,
         text=True,
     )
