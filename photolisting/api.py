@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -52,6 +53,16 @@ def _first_message(details: Any) -> str:
     if isinstance(details, str):
         return details
     return ""
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A crash is still answered in the API's error shape; pages get the 500 template."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    return defaults.server_error(request)
 
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

@@ -12,6 +12,8 @@ api_v1 = [
     re_path(r"^.*$", api_not_found),
 ]
 
+handler500 = "photolisting.api.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

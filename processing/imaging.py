@@ -37,7 +37,7 @@ _PILLOW_FORMATS = {
     "HEIF": ["HEIF"],
     "TIFF": ["TIFF"],
 }
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
 
 SNIFF_BYTES = 32
 

@@ -25,7 +25,7 @@ def project_list(*, user: User) -> QuerySet[Project]:
 
 def project_get(*, user: User, project_id: uuid.UUID | str) -> Project:
     """A visible project, or NotFound: another user's project is indistinguishable from none."""
-    project = _get_or_none(projects_visible_to(user), project_id)
+    project = _get_or_none(project_list(user=user), project_id)
     if project is None:
         raise NotFound("No such project.", code="project_not_found")
     return project

@@ -85,6 +85,19 @@ def project_delete(*, user: User, project: Project) -> None:
 
 
 @transaction.atomic
+def folder_rename(*, folder: Folder, name: str) -> Folder:
+    if (
+        Folder.objects.filter(project_id=folder.project_id, name=name)
+        .exclude(id=folder.id)
+        .exists()
+    ):
+        raise Conflict(f"The project already has a folder named {name!r}.", code="folder_exists")
+    folder.name = name
+    folder.save(update_fields=["name"])
+    return folder
+
+
+@transaction.atomic
 def folder_delete(*, folder: Folder) -> None:
     """The folder goes; its photos stay in the project, unfiled."""
     folder.delete()
@@ -165,15 +178,15 @@ def photo_upload(
                 idempotency_key=idempotency_key or "",
             )
             transaction.on_commit(lambda: _enqueue_ingest(photo.id))
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: keep its photo, drop our copy.
+    except Exception as error:
+        # No row, no file: a failed insert must not leave an orphan original behind.
         storages["originals"].delete(stored_key)
-        replay = (
-            _idempotent_replay(user, idempotency_key, project, sha256) if idempotency_key else None
-        )
-        if replay is None:
-            raise
-        return UploadResult(replay, created=False)
+        if isinstance(error, IntegrityError) and idempotency_key:
+            # A concurrent retry with the same key won the race: answer with its photo.
+            replay = _idempotent_replay(user, idempotency_key, project, sha256)
+            if replay is not None:
+                return UploadResult(replay, created=False)
+        raise
     return UploadResult(photo, created=True)
 
 

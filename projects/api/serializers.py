@@ -47,6 +47,10 @@ class FolderInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
 
 
+class FolderUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+
+
 class FolderOutput(serializers.ModelSerializer):
     class Meta:
         model = Folder

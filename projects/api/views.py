@@ -18,6 +18,7 @@ from projects import selectors, services
 from projects.api.serializers import (
     FolderInput,
     FolderOutput,
+    FolderUpdateInput,
     PhotoListQuery,
     PhotoOutput,
     PhotoUploadInput,
@@ -99,6 +100,13 @@ class FolderDetailView(APIView):
         return Response(
             FolderOutput(selectors.folder_get(user=request.user, folder_id=folder_id)).data
         )
+
+    @extend_schema(request=FolderUpdateInput, responses=FolderOutput)
+    def patch(self, request: Request, folder_id: str) -> Response:
+        folder = selectors.folder_get(user=request.user, folder_id=folder_id)
+        data = _validated(FolderUpdateInput, request.data)
+        folder = services.folder_rename(folder=folder, name=data["name"])
+        return Response(FolderOutput(folder).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, folder_id: str) -> Response:

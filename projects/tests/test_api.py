@@ -116,6 +116,16 @@ class TestFolders:
         listing = api.get(f"/api/v1/folders/?project={project.id}").json()
         assert [f["name"] for f in listing] == ["Kitchen"]
 
+    def test_rename_and_rename_onto_an_existing_name(self, api, project):
+        kitchen = FolderFactory(project=project, name="Kitchen")
+        FolderFactory(project=project, name="Garden")
+        renamed = api.patch(f"/api/v1/folders/{kitchen.id}/", {"name": "Cuisine"}, format="json")
+        assert renamed.status_code == 200 and renamed.json()["name"] == "Cuisine"
+        clash = api.patch(f"/api/v1/folders/{kitchen.id}/", {"name": "Garden"}, format="json")
+        assert clash.status_code == 409
+        kitchen.refresh_from_db()
+        assert kitchen.name == "Cuisine"
+
     def test_delete_keeps_the_photos(self, api, project, upload):
         folder = FolderFactory(project=project)
         photo_id = upload(small_jpeg(), fields={"folder": str(folder.id)}).json()["id"]

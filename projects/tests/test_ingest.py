@@ -253,6 +253,7 @@ def test_undecodable_uploads_are_rejected_with_a_reason(
         ("gifar.gif", b"GIF89a/*\x00\x00*/=1;alert(document.domain)//" + b"\x00" * 64, 415, "unsupported_format"),
         ("doc.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", 415, "unsupported_format"),
         ("page.jpg", b"<html><body><script>alert(1)</script></body></html>", 415, "unsupported_format"),
+        ("photo.avif", b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1" + b"\x00" * 64, 415, "unsupported_format"),
     ],
 )  # fmt: skip
 def test_refused_at_upload_with_a_json_error(name, data, status, code, upload):
