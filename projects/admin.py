@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import Count, Prefetch
+from django.utils.html import format_html
 
+from projects.api.serializers import photo_links
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 
 
@@ -37,6 +39,7 @@ class RenditionInline(admin.TabularInline):
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     list_display = [
+        "thumbnail",
         "original_filename",
         "project",
         "status",
@@ -51,9 +54,40 @@ class PhotoAdmin(admin.ModelAdmin):
     list_select_related = ["project"]
     search_fields = ["id", "original_filename", "sha256", "project__name", "uploaded_by__email"]
     raw_id_fields = ["project", "folder", "uploaded_by", "duplicate_of"]
-    readonly_fields = ["storage_key", "sha256", "phash", "bytes", "created_at", "ingested_at"]
+    readonly_fields = [
+        "thumbnail",
+        "original_link",
+        "storage_key",
+        "sha256",
+        "phash",
+        "bytes",
+        "created_at",
+        "ingested_at",
+    ]
     date_hierarchy = "created_at"
     inlines = [RenditionInline]
+
+    def get_queryset(self, request):
+        originals_only = Rendition.objects.filter(version__isnull=True)
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("renditions", queryset=originals_only))
+        )
+
+    @admin.display(description="")
+    def thumbnail(self, photo: Photo) -> str:
+        links = photo_links(photo)
+        if not links["thumbnail"]:
+            return photo.get_status_display()
+        return format_html(
+            '<img src="{}" style="height:48px;border-radius:4px">', links["thumbnail"]
+        )
+
+    @admin.display(description="original")
+    def original_link(self, photo: Photo) -> str:
+        """Staff can download any original, rejected ones included, to see what was sent."""
+        return format_html('<a href="{}">Download original</a>', photo_links(photo)["original"])
 
     @admin.display(ordering="bytes", description="MB")
     def megabytes(self, photo: Photo) -> str:
@@ -67,3 +101,11 @@ class PhotoVersionAdmin(admin.ModelAdmin):
     list_select_related = ["photo"]
     search_fields = ["photo__original_filename", "preset_name"]
     raw_id_fields = ["photo"]
+
+
+@admin.register(Folder)
+class FolderAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "created_at"]
+    list_select_related = ["project"]
+    search_fields = ["name", "project__name"]
+    raw_id_fields = ["project"]

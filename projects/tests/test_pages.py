@@ -64,3 +64,18 @@ def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(wait_for_ingest,
     if SHARED_DATA.exists():
         assert photos.count() == 5
         assert {wait_for_ingest(p.id).status for p in photos} == {"ready"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_lists_photos_with_thumbnails_and_original_links(client, upload, wait_for_ingest):
+    good = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (800, 600), "teal"))).json()["id"])
+    bad = wait_for_ingest(upload(b"\xff\xd8\xff\xe0" + b"\x00" * 400, "bad.jpg").json()["id"])
+    admin = User.objects.create_superuser("root@example.com", "admin-pass-123")
+    client.force_login(admin)
+    listing = client.get("/admin/projects/photo/").content.decode()
+    assert listing.count('style="height:48px') == 1 and "Rejected" in listing
+    change = client.get(f"/admin/projects/photo/{bad.id}/change/").content.decode()
+    assert "Download original" in change
+    for model in ("project", "folder", "photoversion"):
+        assert client.get(f"/admin/projects/{model}/").status_code == 200
+    assert client.get("/admin/projects/photo/?q=" + good.sha256[:12]).status_code == 200
