@@ -129,7 +129,21 @@ class Photo(models.Model):
         return self.original_filename or str(self.id)
 
 
-class PhotoVersion(models.Model):
+class StoredImage(models.Model):
+    """An encoded image in one of the named storages."""
+
+    storage_key = models.CharField(max_length=300)
+    format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class PhotoVersion(StoredImage):
     """A processed or exported result of a photo; the original stays as it was."""
 
     class Kind(models.TextChoices):
@@ -142,12 +156,6 @@ class PhotoVersion(models.Model):
     preset_name = models.CharField(max_length=120, blank=True)
     operations = models.JSONField(default=list, blank=True)
     storage_name = models.CharField(max_length=20, default="processed")
-    storage_key = models.CharField(max_length=300)
-    format = models.CharField(max_length=10)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    bytes = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -156,7 +164,7 @@ class PhotoVersion(models.Model):
         return f"{self.photo} — {self.preset_name or self.kind}"
 
 
-class Rendition(models.Model):
+class Rendition(StoredImage):
     """A served derivative (thumbnail, preview) of an original or of a version, unique per spec."""
 
     class Spec(models.TextChoices):
@@ -168,12 +176,6 @@ class Rendition(models.Model):
         PhotoVersion, null=True, blank=True, on_delete=models.CASCADE, related_name="renditions"
     )
     spec = models.CharField(max_length=20, choices=Spec.choices)
-    storage_key = models.CharField(max_length=300)
-    format = models.CharField(max_length=10)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    bytes = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

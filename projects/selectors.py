@@ -25,10 +25,7 @@ def project_list(*, user: User) -> QuerySet[Project]:
 
 def project_get(*, user: User, project_id: uuid.UUID | str) -> Project:
     """A visible project, or NotFound: another user's project is indistinguishable from none."""
-    project = _get_or_none(project_list(user=user), project_id)
-    if project is None:
-        raise NotFound("No such project.", code="project_not_found")
-    return project
+    return _get_visible(project_list(user=user), project_id, "project")
 
 
 def folder_list(*, user: User, project_id: uuid.UUID | str | None = None) -> QuerySet[Folder]:
@@ -39,10 +36,7 @@ def folder_list(*, user: User, project_id: uuid.UUID | str | None = None) -> Que
 
 
 def folder_get(*, user: User, folder_id: uuid.UUID | str) -> Folder:
-    folder = _get_or_none(folder_list(user=user), folder_id)
-    if folder is None:
-        raise NotFound("No such folder.", code="folder_not_found")
-    return folder
+    return _get_visible(folder_list(user=user), folder_id, "folder")
 
 
 def photo_list(
@@ -69,14 +63,15 @@ def photo_list(
 
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
-    photo = _get_or_none(photo_list(user=user), photo_id)
-    if photo is None:
-        raise NotFound("No such photo.", code="photo_not_found")
-    return photo
+    return _get_visible(photo_list(user=user), photo_id, "photo")
 
 
-def _get_or_none(queryset: QuerySet, object_id: uuid.UUID | str):
+def _get_visible(queryset: QuerySet, object_id: uuid.UUID | str, noun: str):
+    """One row of an already scoped queryset; a malformed id is as missing as a foreign one."""
     try:
-        return queryset.filter(pk=uuid.UUID(str(object_id))).first()
+        found = queryset.filter(pk=uuid.UUID(str(object_id))).first()
     except ValueError:
-        return None
+        found = None
+    if found is None:
+        raise NotFound(f"No such {noun}.", code=f"{noun}_not_found")
+    return found
