@@ -276,3 +276,24 @@ def _capture_time(exif: Image.Exif) -> datetime | None:
         # EXIF without an offset is camera-local time of unknown zone; UTC is the honest default.
         zone = UTC
     return moment.replace(tzinfo=zone)
+
+
+def decode_upright(data: bytes, *, max_pixels: int) -> tuple[Image.Image, bytes | None]:
+    """Full-resolution decode, turned upright, in RGB (transparency flattened onto white), with
+    its colour profile. For processing: ingest has already vouched for these bytes."""
+    image_format = sniff_format(data[:SNIFF_BYTES])
+    if image_format is None:
+        raise ImageRejected("unsupported_format", "This is not a supported photo format.")
+    image = _open(data, image_format, max_pixels)
+    orientation = image.getexif().get(_TAG_ORIENTATION, 1)
+    icc = image.info.get("icc_profile")
+    try:
+        image.load()
+    except Exception as error:
+        raise ImageRejected("corrupt_image", f"The file cannot be decoded ({error}).") from error
+    image = _to_display_mode(image)
+    if image.mode == "RGBA":
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    return _apply_orientation(image, orientation if orientation in range(1, 9) else 1), icc

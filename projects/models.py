@@ -156,6 +156,9 @@ class PhotoVersion(StoredImage):
     preset_name = models.CharField(max_length=120, blank=True)
     operations = models.JSONField(default=list, blank=True)
     storage_name = models.CharField(max_length=20, default="processed")
+    ai_operations = models.JSONField(
+        default=list, blank=True, help_text="Generative edits in this version (disclosed)."
+    )
 
     class Meta:
         ordering = ["-created_at"]

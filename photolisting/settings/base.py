@@ -266,3 +266,23 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Generative edits (OpenAI images.edit)
+AI_PROVIDER = env.str("AI_PROVIDER", default="openai")
+OPENAI_API_KEY = env_secret("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_IMAGE_MODEL = env.str("OPENAI_IMAGE_MODEL", default="gpt-image-1")
+OPENAI_IMAGE_QUALITY = env.str("OPENAI_IMAGE_QUALITY", default="high")
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=120.0)
+# The SDK retries 408/409/429/5xx with exponential backoff and honours retry-after.
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=3)
+OPENAI_PRICES_PER_MILLION = {"image_input": "10", "text_input": "5", "output": "40"}
+
+# --- Jobs
+# The economy lane runs only inside this daily window (server time, hours 0-23, end exclusive).
+OFFPEAK_WINDOW = tuple(env.list("OFFPEAK_WINDOW", cast=int, default=[1, 6]))
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
+CELERY_BEAT_SCHEDULE = {
+    "release-offpeak-jobs": {"task": "processing.tasks.release_offpeak_jobs", "schedule": 300.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
