@@ -79,3 +79,10 @@ class CreatedAtCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def validated(serializer_class, data, **kwargs) -> dict:
+    """Input validated by a serializer; a ValidationError becomes a 400 in the error shape."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -9,6 +9,7 @@ from photolisting.api import api_not_found
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
+    path("", include("processing.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 

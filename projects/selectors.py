@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Membership, User
 from photolisting.errors import NotFound
-from projects.models import Folder, Photo, Project, Rendition
+from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 
 
 def projects_visible_to(user: User) -> QuerySet[Project]:
@@ -25,7 +25,7 @@ def project_list(*, user: User) -> QuerySet[Project]:
 
 def project_get(*, user: User, project_id: uuid.UUID | str) -> Project:
     """A visible project, or NotFound: another user's project is indistinguishable from none."""
-    return _get_visible(project_list(user=user), project_id, "project")
+    return get_visible(project_list(user=user), project_id, "project")
 
 
 def folder_list(*, user: User, project_id: uuid.UUID | str | None = None) -> QuerySet[Folder]:
@@ -36,7 +36,7 @@ def folder_list(*, user: User, project_id: uuid.UUID | str | None = None) -> Que
 
 
 def folder_get(*, user: User, folder_id: uuid.UUID | str) -> Folder:
-    return _get_visible(folder_list(user=user), folder_id, "folder")
+    return get_visible(folder_list(user=user), folder_id, "folder")
 
 
 def photo_list(
@@ -50,7 +50,13 @@ def photo_list(
         Photo.objects.filter(project__in=projects_visible_to(user))
         .select_related("project", "folder")
         .prefetch_related(
-            Prefetch("renditions", queryset=Rendition.objects.filter(version__isnull=True))
+            Prefetch("renditions", queryset=Rendition.objects.filter(version__isnull=True)),
+            Prefetch(
+                "versions",
+                queryset=PhotoVersion.objects.prefetch_related("renditions").order_by(
+                    "-created_at"
+                ),
+            ),
         )
     )
     if project_id:
@@ -63,10 +69,10 @@ def photo_list(
 
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
-    return _get_visible(photo_list(user=user), photo_id, "photo")
+    return get_visible(photo_list(user=user), photo_id, "photo")
 
 
-def _get_visible(queryset: QuerySet, object_id: uuid.UUID | str, noun: str):
+def get_visible(queryset: QuerySet, object_id: uuid.UUID | str, noun: str):
     """One row of an already scoped queryset; a malformed id is as missing as a foreign one."""
     try:
         found = queryset.filter(pk=uuid.UUID(str(object_id))).first()

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from processing.imaging import FORMAT_CONTENT_TYPES
 from projects.delivery import signed_url
-from projects.models import Folder, Photo, Project
+from projects.models import Folder, Photo, PhotoVersion, Project
 
 
 class ProjectInput(serializers.Serializer):
@@ -79,6 +79,7 @@ class SignedLinks(serializers.Serializer):
 class PhotoOutput(serializers.ModelSerializer):
     rejection = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
+    versions = serializers.SerializerMethodField()
 
     class Meta:
         model = Photo
@@ -103,6 +104,7 @@ class PhotoOutput(serializers.ModelSerializer):
             "created_at",
             "ingested_at",
             "urls",
+            "versions",
         ]
 
     @extend_schema_field(serializers.DictField(allow_null=True))
@@ -114,6 +116,54 @@ class PhotoOutput(serializers.ModelSerializer):
     @extend_schema_field(SignedLinks)
     def get_urls(self, photo: Photo) -> dict:
         return photo_links(photo, request=self.context.get("request"))
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_versions(self, photo: Photo) -> list[dict]:
+        """Processed results, newest first: with the photo's preview, before/after pairs."""
+        request = self.context.get("request")
+        return [version_links(version, request=request) for version in photo.versions.all()]
+
+
+def version_links(version: PhotoVersion, *, request=None) -> dict:
+    """A processed version with signed links to the file and its renditions."""
+    extension = version.storage_key.rsplit(".", 1)[-1]
+    renditions = {r.spec: r for r in version.renditions.all()}
+    links = {
+        spec: _absolute(
+            request,
+            signed_url(
+                "thumbnails",
+                renditions[spec].storage_key,
+                content_type="image/webp",
+                filename=f"{version.id}-{spec}.webp",
+            ),
+        )
+        if spec in renditions
+        else None
+        for spec in ("thumbnail", "preview")
+    }
+    links["download"] = _absolute(
+        request,
+        signed_url(
+            version.storage_name,
+            version.storage_key,
+            content_type=FORMAT_CONTENT_TYPES.get(version.format, f"image/{extension}"),
+            filename=f"{_ascii(version.preset_name) or 'photo'}-{str(version.id)[:8]}.{extension}",
+            inline=False,
+        ),
+    )
+    return {
+        "id": str(version.id),
+        "preset_name": version.preset_name,
+        "ai_edited": bool(version.ai_operations),
+        "ai_operations": version.ai_operations,
+        "format": version.format,
+        "width": version.width,
+        "height": version.height,
+        "bytes": version.bytes,
+        "created_at": version.created_at,
+        "urls": links,
+    }
 
 
 def photo_links(photo: Photo, *, request=None) -> dict:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
-from photolisting.api import CreatedAtCursorPagination
+from photolisting.api import CreatedAtCursorPagination, validated
 from photolisting.uploads import MaxSizeUploadHandler
 from projects import selectors, services
 from projects.api.serializers import (
@@ -45,7 +45,7 @@ class ProjectListCreateView(PaginatedListMixin, APIView):
 
     @extend_schema(request=ProjectInput, responses={201: ProjectOutput}, summary="Create a project")
     def post(self, request: Request) -> Response:
-        data = _validated(ProjectInput, request.data)
+        data = validated(ProjectInput, request.data)
         agency_id = data.pop("agency", None)
         agency = (
             agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
@@ -63,7 +63,7 @@ class ProjectDetailView(APIView):
     @extend_schema(request=ProjectUpdateInput, responses=ProjectOutput)
     def patch(self, request: Request, project_id: str) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
-        data = _validated(ProjectUpdateInput, request.data, partial=True)
+        data = validated(ProjectUpdateInput, request.data, partial=True)
         project = services.project_update(project=project, **data)
         return Response(ProjectOutput(project).data)
 
@@ -88,7 +88,7 @@ class FolderListCreateView(APIView):
 
     @extend_schema(request=FolderInput, responses={201: FolderOutput})
     def post(self, request: Request) -> Response:
-        data = _validated(FolderInput, request.data)
+        data = validated(FolderInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])
         folder = services.folder_create(project=project, name=data["name"])
         return Response(FolderOutput(folder).data, status=status.HTTP_201_CREATED)
@@ -104,7 +104,7 @@ class FolderDetailView(APIView):
     @extend_schema(request=FolderUpdateInput, responses=FolderOutput)
     def patch(self, request: Request, folder_id: str) -> Response:
         folder = selectors.folder_get(user=request.user, folder_id=folder_id)
-        data = _validated(FolderUpdateInput, request.data)
+        data = validated(FolderUpdateInput, request.data)
         folder = services.folder_rename(folder=folder, name=data["name"])
         return Response(FolderOutput(folder).data)
 
@@ -131,7 +131,7 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
         summary="Photos you can see, newest first (cursor pagination)",
     )
     def get(self, request: Request) -> Response:
-        query = _validated(PhotoListQuery, request.query_params)
+        query = validated(PhotoListQuery, request.query_params)
         photos = selectors.photo_list(
             user=request.user,
             project_id=query.get("project"),
@@ -154,7 +154,7 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
         summary="Upload an original photo (multipart); ingest runs in the background",
     )
     def post(self, request: Request) -> Response:
-        data = _validated(PhotoUploadInput, request.data)
+        data = validated(PhotoUploadInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])
         folder = None
         if data.get("folder"):
@@ -187,9 +187,3 @@ class PhotoDetailView(APIView):
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
         services.photo_delete(photo=photo)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def _validated(serializer_class, data, **kwargs) -> dict:
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

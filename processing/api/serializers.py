@@ -1,0 +1,93 @@
+"""API shapes for operations, presets, jobs and batches."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from processing.models import Batch, Job, Preset
+from projects.api.serializers import version_links
+
+
+class PresetInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    operations = serializers.JSONField(help_text="[{op, params}], see /api/v1/operations/.")
+    agency = serializers.IntegerField(required=False, allow_null=True)
+
+
+class PresetUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False)
+    description = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    operations = serializers.JSONField(required=False)
+
+
+class PresetOutput(serializers.ModelSerializer):
+    scope = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Preset
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "description",
+            "scope",
+            "agency",
+            "operations",
+            "updated_at",
+        ]
+
+
+class JobInput(serializers.Serializer):
+    photos = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+    preset = serializers.CharField(help_text="Preset id or slug.")
+    lane = serializers.ChoiceField(choices=Job.Lane.choices, default=Job.Lane.STANDARD)
+    bracket = serializers.BooleanField(
+        default=False, help_text="The photos are one bracket group (HDR presets)."
+    )
+    mask_regions = serializers.JSONField(
+        required=False, help_text="Boxes [x0, y0, x1, y1] in 0..1 limiting AI edits."
+    )
+
+
+class JobOutput(serializers.ModelSerializer):
+    error = serializers.SerializerMethodField()
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "batch",
+            "photo",
+            "bracket",
+            "preset",
+            "preset_name",
+            "lane",
+            "status",
+            "progress",
+            "attempts",
+            "error",
+            "provider_usage",
+            "cost",
+            "result",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_error(self, job: Job) -> dict | None:
+        if not job.error_code or job.status == Job.Status.SUCCEEDED:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+    def get_result(self, job: Job) -> dict | None:
+        if job.result_version is None:
+            return None
+        return version_links(job.result_version, request=self.context.get("request"))
+
+
+class BatchOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Batch
+        fields = ["id", "project", "preset_name", "created_at"]

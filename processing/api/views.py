@@ -1,0 +1,196 @@
+"""API views for operations, presets, jobs and batches."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import agency_get_for_member
+from billing.selectors import usage_summary
+from billing.services import quota_subject_for
+from photolisting.api import CreatedAtCursorPagination, validated
+from photolisting.errors import NotFound
+from processing import selectors, services
+from processing.api.serializers import (
+    BatchOutput,
+    JobInput,
+    JobOutput,
+    PresetInput,
+    PresetOutput,
+    PresetUpdateInput,
+)
+from processing.ops import operation_schemas
+from projects.selectors import photo_list, project_get
+
+
+class OperationListView(APIView):
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Every operation a preset can use, with a JSON schema of its parameters",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(operation_schemas())
+
+
+class PresetListCreateView(APIView):
+    @extend_schema(
+        responses=PresetOutput(many=True), summary="System, your and your agencies' presets"
+    )
+    def get(self, request: Request) -> Response:
+        return Response(PresetOutput(selectors.preset_list(user=request.user), many=True).data)
+
+    @extend_schema(request=PresetInput, responses={201: PresetOutput})
+    def post(self, request: Request) -> Response:
+        data = validated(PresetInput, request.data)
+        agency_id = data.pop("agency", None)
+        agency = (
+            agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
+        )
+        preset = services.preset_create(user=request.user, agency=agency, **data)
+        return Response(PresetOutput(preset).data, status=status.HTTP_201_CREATED)
+
+
+class PresetDetailView(APIView):
+    @extend_schema(responses=PresetOutput)
+    def get(self, request: Request, preset_ref: str) -> Response:
+        return Response(
+            PresetOutput(selectors.preset_get(user=request.user, preset_ref=preset_ref)).data
+        )
+
+    @extend_schema(request=PresetUpdateInput, responses=PresetOutput)
+    def patch(self, request: Request, preset_ref: str) -> Response:
+        preset = selectors.preset_get(user=request.user, preset_ref=preset_ref)
+        data = validated(PresetUpdateInput, request.data, partial=True)
+        return Response(
+            PresetOutput(services.preset_update(user=request.user, preset=preset, **data)).data
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, preset_ref: str) -> Response:
+        preset = selectors.preset_get(user=request.user, preset_ref=preset_ref)
+        services.preset_delete(user=request.user, preset=preset)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class JobListCreateView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("batch", OpenApiTypes.UUID),
+            OpenApiParameter("photo", OpenApiTypes.UUID),
+            OpenApiParameter("status", OpenApiTypes.STR),
+        ],
+        responses=JobOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        jobs = selectors.job_list(
+            user=request.user,
+            batch_id=request.query_params.get("batch"),
+            status=request.query_params.get("status"),
+            photo_id=request.query_params.get("photo"),
+        )
+        paginator = CreatedAtCursorPagination()
+        page = paginator.paginate_queryset(jobs, request, view=self)
+        return paginator.get_paginated_response(
+            JobOutput(page, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        request=JobInput,
+        responses={
+            202: inline_serializer(
+                "Accepted", {"batch": BatchOutput(), "jobs": JobOutput(many=True)}
+            )
+        },
+        summary="Start photos × preset (or one bracket group for HDR); quota is reserved now",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(JobInput, request.data)
+        wanted = [str(photo_id) for photo_id in data["photos"]]
+        photos = {str(p.id): p for p in photo_list(user=request.user).filter(id__in=wanted)}
+        missing = [photo_id for photo_id in wanted if photo_id not in photos]
+        if missing:
+            raise NotFound("No such photo.", code="photo_not_found", details={"photos": missing})
+        batch = services.jobs_create(
+            user=request.user,
+            photos=[photos[photo_id] for photo_id in wanted],
+            preset=selectors.preset_get(user=request.user, preset_ref=data["preset"]),
+            lane=data["lane"],
+            bracket=data["bracket"],
+            mask_regions=data.get("mask_regions") or [],
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:255],
+        )
+        jobs = selectors.job_list(user=request.user, batch_id=batch.id)
+        return Response(
+            {
+                "batch": {**BatchOutput(batch).data, **selectors.batch_progress(batch=batch)},
+                "jobs": JobOutput(jobs, many=True, context={"request": request}).data,
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class JobDetailView(APIView):
+    @extend_schema(responses=JobOutput)
+    def get(self, request: Request, job_id: str) -> Response:
+        job = selectors.job_get(user=request.user, job_id=job_id)
+        return Response(JobOutput(job, context={"request": request}).data)
+
+
+class JobCancelView(APIView):
+    @extend_schema(request=None, responses=JobOutput, summary="Cancel a queued or running job")
+    def post(self, request: Request, job_id: str) -> Response:
+        job = services.job_cancel(job=selectors.job_get(user=request.user, job_id=job_id))
+        return Response(JobOutput(job, context={"request": request}).data)
+
+
+class JobRetryView(APIView):
+    @extend_schema(request=None, responses={202: JobOutput}, summary="Run a failed job again")
+    def post(self, request: Request, job_id: str) -> Response:
+        job = services.job_retry(job=selectors.job_get(user=request.user, job_id=job_id))
+        return Response(
+            JobOutput(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class BatchDetailView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="A batch with aggregate progress")
+    def get(self, request: Request, batch_id: str) -> Response:
+        batch = selectors.batch_get(user=request.user, batch_id=batch_id)
+        return Response({**BatchOutput(batch).data, **selectors.batch_progress(batch=batch)})
+
+
+class BatchCancelView(APIView):
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, batch_id: str) -> Response:
+        batch = selectors.batch_get(user=request.user, batch_id=batch_id)
+        cancelled = services.batch_cancel(batch=batch)
+        return Response({"cancelled": cancelled, **selectors.batch_progress(batch=batch)})
+
+
+class UsageView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("project", OpenApiTypes.UUID, required=True)],
+        responses=inline_serializer(
+            "Usage",
+            {
+                "plan": serializers.CharField(),
+                "subject": serializers.CharField(),
+                "usage": serializers.ListField(),
+            },
+        ),
+        summary="This month's usage against the plan that pays for a project",
+    )
+    def get(self, request: Request) -> Response:
+        project = project_get(user=request.user, project_id=request.query_params.get("project", ""))
+        subject = quota_subject_for(project)
+        return Response(
+            {
+                "plan": subject.plan.code,
+                "subject": subject.key,
+                "usage": usage_summary(subject=subject),
+            }
+        )
