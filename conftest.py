@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -77,38 +78,92 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+class WorkerProcess:
+    """A real ``celery worker`` on the test database, which a test may kill and restart."""
+
+    def __init__(self, env: dict, log: Path) -> None:
+        self.env, self.log, self.process = env, log, None
+
+    def start(self) -> None:
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("a") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "photolisting", "worker",
+                 "--loglevel=INFO", "--concurrency=2", f"--queues={settings.CELERY_WORKER_QUEUES}",
+                 "--hostname=test@%h", "--without-mingle", "--without-gossip"],
+                env=self.env, stdout=output, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while "ready." not in self.log.read_text()[offset:]:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"celery worker did not start:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool, as an OOM killer or a lost machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, openai_fake):
     """A real ``celery worker`` on the test database, when this run is not eager."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         yield None
         return
-    log = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "photolisting.settings.test",
         "DATABASE_URL": _database_url(),
         "PHOTOLISTING_VAR_DIR": str(settings.VAR_DIR),
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        # Messages of a killed worker come back quickly (production keeps an hour).
+        "CELERY_VISIBILITY_TIMEOUT": "6",
+        "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
+        "OPENAI_API_KEY": settings.OPENAI_API_KEY,
     }
-    with log.open("w") as output:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "photolisting", "worker", "--purge",
-             "--loglevel=INFO", "--concurrency=2", f"--queues={settings.CELERY_WORKER_QUEUES}",
-             "--hostname=test@%h"],
-            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "photolisting", "purge", "-f",
+         f"--queues={settings.CELERY_WORKER_QUEUES}"],
+        env=env, cwd=settings.BASE_DIR, capture_output=True, check=False,
+    )  # fmt: skip
+    worker.start()
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    worker.stop()
+
+
+# --- OpenAI stand-in ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def openai_fake():
+    """The local OpenAI-compatible server, and the settings pointing the real SDK at it."""
+    from tests.fakes import openai_server
+
+    server, state = openai_server.start()
+    settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_port}/v1"
+    settings.OPENAI_API_KEY = openai_server.API_KEY
+    yield server, state
+    server.shutdown()
+
+
+@pytest.fixture
+def openai(openai_fake):
+    """The fake's state, reset for this test: ``openai.plan(429)``, ``openai.calls``."""
+    _, state = openai_fake
+    state.reset()
+    yield state
+    state.reset()
 
 
 @pytest.fixture
