@@ -154,7 +154,7 @@ def test_bright_and_airy_batch_produces_versions_with_before_and_after(
     after = Image.open(io.BytesIO(fetch(version["urls"]["preview"])[2]))
     assert before.size == after.size
     assert np.asarray(after.convert("L")).mean() > np.asarray(before.convert("L")).mean() + 10
-    status, headers, data = fetch(version["urls"]["download"])
+    status, _headers, data = fetch(version["urls"]["download"])
     assert status == 200 and Image.open(io.BytesIO(data)).format == "JPEG"
 
 
