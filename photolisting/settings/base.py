@@ -120,8 +120,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Long jobs with acks_late must not be redelivered to a second worker while still running.
+    # A message whose worker died unacknowledged is redelivered after the visibility timeout.
+    VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        # Look for such messages about as often as the timeout allows (kombu: 10 s × 10).
+        "unacked_restore_interval": min(10, VISIBILITY_TIMEOUT),
+        "unacked_restore_throttle": 1 if VISIBILITY_TIMEOUT < 100 else 10,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

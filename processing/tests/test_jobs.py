@@ -408,3 +408,28 @@ def test_masked_edit_leaves_unmasked_pixels_identical(
     # Inverted by the fake inside the mask; outside, what encode kept of the original.
     assert np.abs(edited[inside] - (255 - original[inside])).mean() < 20
     assert np.abs(edited[outside] - original[outside]).mean() < 3
+
+
+def test_worker_killed_mid_job_completes_once_after_restart(
+    api, ready_photos, openai, celery_worker_process, wait_for_job, settings
+):
+    if celery_worker_process is None or settings.CELERY_BROKER_URL.startswith("filesystem"):
+        pytest.skip("needs a real worker on a broker that redelivers unacknowledged messages")
+    (photo,) = ready_photos(1)
+    openai.delay = 5
+    job_id = start(api, [photo], "virtual-staging-living-room").json()["jobs"][0]["id"]
+    deadline = time.monotonic() + 60
+    while not (openai.calls and Job.objects.get(id=job_id).status == "running"):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.05)
+
+    celery_worker_process.kill()
+    openai.delay = 0
+    assert Job.objects.get(id=job_id).status == "running"
+    celery_worker_process.start()
+
+    job = wait_for_job(job_id, timeout=120)
+    assert job.status == "succeeded"
+    assert job.attempts == 2
+    assert PhotoVersion.objects.filter(photo_id=photo).count() == 1
+    assert job.result_version is not None
