@@ -6,5 +6,8 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("projects/new", views.project_create, name="project-create"),
     path("projects/<str:project_id>/", views.project_detail, name="project-detail"),
+    path(
+        "projects/<str:project_id>/photos/<str:photo_id>/", views.photo_detail, name="photo-detail"
+    ),
     path("files/<str:token>", views.signed_file, name="signed-file"),
 ]

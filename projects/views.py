@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import agency_get_for_member, membership_list
 from photolisting.errors import ApplicationError, NotFound
+from processing.selectors import preset_list
 from projects import selectors, services
-from projects.api.serializers import photo_links
+from projects.api.serializers import photo_links, version_links
 from projects.delivery import LinkInvalid, resolve_token
 from projects.forms import ProjectForm
 
@@ -66,14 +67,46 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     page = Paginator(
         selectors.photo_list(user=request.user, project_id=project.id), PHOTOS_PER_PAGE
     ).get_page(request.GET.get("page"))
-    page.object_list = [{"photo": p, "links": photo_links(p)} for p in page.object_list]
+    page.object_list = [_tile(photo) for photo in page.object_list]
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
             "photos": page,
+            "presets": preset_list(user=request.user),
             "max_upload_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
+        },
+    )
+
+
+def _tile(photo) -> dict:
+    """A gallery tile shows the latest result when there is one, else the original."""
+    versions = list(photo.versions.all())
+    latest = version_links(versions[0]) if versions else None
+    thumbnail = (latest and latest["urls"]["thumbnail"]) or photo_links(photo)["thumbnail"]
+    return {"photo": photo, "latest": latest, "thumbnail": thumbnail}
+
+
+@login_required
+def photo_detail(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
+    """The photo with a before/after slider against its latest (or chosen) version."""
+    try:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    versions = [version_links(v) for v in photo.versions.all()]
+    chosen = request.GET.get("version")
+    current = next((v for v in versions if v["id"] == chosen), versions[0] if versions else None)
+    return render(
+        request,
+        "projects/photo_detail.html",
+        {
+            "project": photo.project,
+            "photo": photo,
+            "links": photo_links(photo),
+            "versions": versions,
+            "current": current,
         },
     )
 
