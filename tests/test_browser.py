@@ -74,3 +74,44 @@ def test_log_in_and_upload_several_photos_with_progress(
     # The page reloads with the photo rendered server-side.
     page.reload()
     assert page.locator("#photo-grid li.tile img").count() == 1
+
+
+def test_enhance_a_photo_and_compare_before_and_after(
+    live_server, page, tmp_path, celery_worker_process
+):
+    from django.core.files.base import ContentFile
+
+    from projects.models import Photo
+    from projects.services import photo_upload
+
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Maison Lumière")
+    photo_upload(
+        user=user, project=project, upload=ContentFile(shared_photo(INTERIOR), "salon.jpg")
+    )
+    deadline = __import__("time").monotonic() + 60
+    while Photo.objects.get(project=project).status != "ready":
+        assert __import__("time").monotonic() < deadline
+        __import__("time").sleep(0.1)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/projects/{project.id}/")
+    page.select_option("#preset", label="Bright & airy")
+    page.click("#run-preset")
+    page.wait_for_selector("#photo-grid .caption >> text=Bright & airy", timeout=90_000)
+
+    page.click("#photo-grid li.tile a")
+    page.wait_for_selector("#compare")
+    before_width = page.locator(".before-clip").evaluate("el => el.getBoundingClientRect().width")
+    page.locator("#compare-range").fill("20")
+    after_width = page.locator(".before-clip").evaluate("el => el.getBoundingClientRect().width")
+    assert after_width < before_width * 0.6
+    for selector in ("img.before", "img.after"):
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=page.locator(selector).element_handle(),
+        )
+    page.screenshot(path=os.environ.get("SCREENSHOT_COMPARE", str(tmp_path / "compare.png")))
