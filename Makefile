@@ -17,3 +17,4 @@ lint: install
 
 bench: install
 	@.venv/bin/python bench/ingest.py
+	@.venv/bin/python bench/process.py

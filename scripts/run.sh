@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-photolisting.settings.local}"
 PY=.venv/bin/python
 $PY manage.py migrate --no-input -v0
-.venv/bin/celery -A photolisting worker --loglevel=INFO --concurrency=2 \
+# -B: the embedded beat releases off-peak jobs inside their window.
+.venv/bin/celery -A photolisting worker -B --loglevel=INFO --concurrency=2 \
   --queues=ingest,process,ai,offpeak,default &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
