@@ -23,6 +23,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from processing.models import Job
 from projects.models import Photo
 from projects.tests.factories import ProjectFactory
 
@@ -178,6 +179,37 @@ def wait_for_ingest(celery_worker_process):
                 return photo
             if time.monotonic() > deadline:
                 raise AssertionError(f"photo {photo_id} still {photo.status} after {timeout}s")
+            time.sleep(0.1)
+
+    return wait
+
+
+@pytest.fixture
+def ready_photos(upload, wait_for_ingest):
+    """Uploads real interiors (shrunk) and returns their ids once ingested."""
+
+    def make(count: int = 1, *, shade: float = 1.0, **upload_options) -> list[str]:
+        base = Image.open(io.BytesIO(shared_photo(INTERIOR))).convert("RGB").resize((800, 480))
+        ids = []
+        for index in range(count):
+            variant = Image.eval(base, lambda v, s=shade * (1 + index * 0.01): min(255, int(v * s)))
+            response = upload(jpeg_bytes(variant), f"room-{index}.jpg", **upload_options)
+            ids.append(str(wait_for_ingest(response.json()["id"]).id))
+        return ids
+
+    return make
+
+
+@pytest.fixture
+def wait_for_job(celery_worker_process):
+    def wait(job_id, timeout: float = 90) -> Job:
+        deadline = time.monotonic() + timeout
+        while True:
+            job = Job.objects.get(id=job_id)
+            if job.status in Job.FINISHED:
+                return job
+            if time.monotonic() > deadline:
+                raise AssertionError(f"job {job_id} still {job.status} after {timeout}s")
             time.sleep(0.1)
 
     return wait
