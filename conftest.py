@@ -7,6 +7,7 @@ process is started against the test database and tests wait for it.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -112,7 +113,10 @@ class WorkerProcess:
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                pass
+        # Pool processes outlive their parent for a moment; the test database is dropped next.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session")
