@@ -110,10 +110,8 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pass
         # Pool processes outlive their parent for a moment; the test database is dropped next.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
@@ -174,18 +172,22 @@ def openai(openai_fake):
 @pytest.fixture
 def wait_for_ingest(celery_worker_process):
     """Returns the photo once ingest has decided (ready or rejected)."""
+    finished = (Photo.Status.READY, Photo.Status.REJECTED)
+    return lambda photo_id, timeout=60: _wait_for_status(Photo, photo_id, finished, timeout)
 
-    def wait(photo_id, timeout: float = 60) -> Photo:
-        deadline = time.monotonic() + timeout
-        while True:
-            photo = Photo.objects.get(id=photo_id)
-            if photo.status in (Photo.Status.READY, Photo.Status.REJECTED):
-                return photo
-            if time.monotonic() > deadline:
-                raise AssertionError(f"photo {photo_id} still {photo.status} after {timeout}s")
-            time.sleep(0.1)
 
-    return wait
+def _wait_for_status(model, object_id, finished, timeout: float):
+    """Polls a row until its status is one of ``finished`` (a real worker runs elsewhere)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = model.objects.get(id=object_id)
+        if row.status in finished:
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{model.__name__} {object_id} still {row.status} after {timeout}s"
+            )
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -206,17 +208,8 @@ def ready_photos(upload, wait_for_ingest):
 
 @pytest.fixture
 def wait_for_job(celery_worker_process):
-    def wait(job_id, timeout: float = 90) -> Job:
-        deadline = time.monotonic() + timeout
-        while True:
-            job = Job.objects.get(id=job_id)
-            if job.status in Job.FINISHED:
-                return job
-            if time.monotonic() > deadline:
-                raise AssertionError(f"job {job_id} still {job.status} after {timeout}s")
-            time.sleep(0.1)
-
-    return wait
+    """Returns the job once it has succeeded, failed or been cancelled."""
+    return lambda job_id, timeout=90: _wait_for_status(Job, job_id, Job.FINISHED, timeout)
 
 
 # --- People and clients ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models import Q
 
 
 class UserManager(BaseUserManager["User"]):
@@ -41,6 +42,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+def owned_by_user_xor_agency(user_field: str, name: str) -> models.CheckConstraint:
+    """Something that belongs either to one user or to one agency, never both or neither."""
+
+    def owner(is_user: bool) -> Q:
+        return Q(**{f"{user_field}__isnull": not is_user}) & Q(agency__isnull=is_user)
+
+    return models.CheckConstraint(condition=owner(True) | owner(False), name=name)
 
 
 class Agency(models.Model):

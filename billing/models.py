@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+
+from accounts.models import owned_by_user_xor_agency
 
 
 class Plan(models.Model):
@@ -53,11 +54,7 @@ class Subscription(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(agency__isnull=True))
-                | (Q(user__isnull=True) & Q(agency__isnull=False)),
-                name="subscription_for_user_xor_agency",
-            )
+            owned_by_user_xor_agency("user", "subscription_for_user_xor_agency"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from accounts.models import owned_by_user_xor_agency
+
 
 class Project(models.Model):
     """A property being photographed, owned by one user or by one agency."""
@@ -39,11 +41,7 @@ class Project(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(
-                condition=(Q(owner__isnull=False) & Q(agency__isnull=True))
-                | (Q(owner__isnull=True) & Q(agency__isnull=False)),
-                name="project_owned_by_user_xor_agency",
-            )
+            owned_by_user_xor_agency("owner", "project_owned_by_user_xor_agency"),
         ]
 
     def __str__(self) -> str:
