@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.selectors import agency_get_for_member, membership_list
 from photolisting.errors import ApplicationError
 from processing.ops import operation_schemas
 from processing.selectors import preset_list
@@ -25,6 +26,7 @@ EXAMPLE = [
 class PresetForm(forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(max_length=300, required=False)
+    agency = forms.IntegerField(required=False)
     operations = forms.CharField(widget=forms.Textarea(attrs={"class": "json"}))
 
     def clean_operations(self) -> list:
@@ -39,8 +41,13 @@ def presets(request: HttpRequest) -> HttpResponse:
     form = PresetForm(request.POST or None, initial={"operations": json.dumps(EXAMPLE, indent=2)})
     errors = None
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        agency_id = data.pop("agency")
         try:
-            preset = preset_create(user=request.user, **form.cleaned_data)
+            agency = (
+                agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
+            )
+            preset = preset_create(user=request.user, agency=agency, **data)
         except ApplicationError as error:
             errors = {"message": error.message, "details": json.dumps(error.details, indent=2)}
         else:
@@ -54,5 +61,6 @@ def presets(request: HttpRequest) -> HttpResponse:
             "operations": operation_schemas(),
             "form": form,
             "errors": errors,
+            "managed_agencies": [m for m in membership_list(user=request.user) if m.can_manage],
         },
     )

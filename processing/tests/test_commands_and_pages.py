@@ -8,7 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from accounts.models import User
+from accounts.models import Membership, User
+from accounts.tests.factories import MembershipFactory
 from conftest import CAMERA_HEIC, INTERIOR, shared_photo
 from processing.models import Preset
 
@@ -61,6 +62,18 @@ def test_presets_page_lists_and_creates_presets(client, user):
     )
     assert created.status_code == 302
     assert Preset.objects.get(owner=user).operations[0]["params"]["strength"] == 0.3
+
+    membership = MembershipFactory(user=user, role=Membership.Role.ADMIN)
+    assert membership.agency.name in client.get("/presets/").content.decode()
+    client.post(
+        "/presets/",
+        {
+            "name": "Team look",
+            "agency": membership.agency_id,
+            "operations": '[{"op": "auto_enhance"}]',
+        },
+    )
+    assert Preset.objects.get(agency=membership.agency).name == "Team look"
 
 
 @pytest.mark.django_db(transaction=True)
