@@ -158,7 +158,9 @@ class Invoice(models.Model):
     """An invoice as Stripe last reported it, so the billing page needs no Stripe call."""
 
     stripe_id = models.CharField(max_length=80, unique=True)
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="invoices")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="invoices"
+    )
     number = models.CharField(max_length=60, blank=True)
     status = models.CharField(max_length=20)
     amount_due = models.PositiveIntegerField(default=0)

@@ -1,25 +1,29 @@
-"""Reads of quota usage."""
+"""Reads of plans, usage and invoices."""
 
 from __future__ import annotations
 
 from billing.models import UsageCounter
-from billing.services import QuotaSubject, current_period, plan_limit
+from billing.services import QuotaSubject, quota_limit
 
 
 def usage_summary(*, subject: QuotaSubject) -> list[dict]:
-    period = current_period()
     used = dict(
-        UsageCounter.objects.filter(subject=subject.key, period_start=period).values_list(
-            "metric", "used"
-        )
+        UsageCounter.objects.filter(
+            subject=subject.key, period_start=subject.period_start
+        ).values_list("metric", "used")
     )
-    return [
-        {
-            "metric": metric.value,
-            "label": metric.label,
-            "used": used.get(metric.value, 0),
-            "limit": plan_limit(subject.plan, metric.value),
-            "period_start": period,
-        }
-        for metric in UsageCounter.Metric
-    ]
+    rows = []
+    for metric in UsageCounter.Metric:
+        limit = quota_limit(subject, metric.value)
+        count = used.get(metric.value, 0)
+        rows.append(
+            {
+                "metric": metric.value,
+                "label": metric.label,
+                "used": count,
+                "limit": limit,
+                "percent": min(100, round(count * 100 / limit)) if limit else 100,
+                "period_start": subject.period_start,
+            }
+        )
+    return rows

@@ -1,4 +1,5 @@
-"""Plans and quotas: who pays for a project's work, and atomic reservation of monthly usage."""
+"""Plans and quotas: who pays for a project's work, atomic reservation of usage per billing
+period, usage warnings, and staff grants."""
 
 from __future__ import annotations
 
@@ -7,16 +8,26 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
-from billing.models import Plan, Subscription, UsageCounter
+from accounts.models import Agency, Membership, User
+from billing.models import Plan, QuotaGrant, Subscription, UsageCounter
 from photolisting.errors import ApplicationError
 from projects.models import Project
 
 PLANS_FILE = Path(__file__).with_name("plans.json")
 DEFAULT_PLAN = "free"
+WARNING_THRESHOLDS = (80, 100)
+# Statuses in which Stripe's billing period, not the calendar month, bounds usage.
+_STRIPE_PERIOD_STATUSES = {
+    Subscription.Status.ACTIVE,
+    Subscription.Status.TRIALING,
+    Subscription.Status.PAST_DUE,
+}
 
 
 class QuotaExceeded(ApplicationError):
@@ -26,10 +37,12 @@ class QuotaExceeded(ApplicationError):
 
 @dataclass(frozen=True)
 class QuotaSubject:
-    """Whose monthly quota a project's work counts against: its owner, or its agency (pooled)."""
+    """Whose quota a project's work counts against: its owner, or its agency (pooled)."""
 
     key: str  # "user:12" or "agency:3"
     plan: Plan
+    period_start: date
+    subscription: Subscription
 
 
 def plans_sync() -> None:
@@ -38,22 +51,32 @@ def plans_sync() -> None:
         Plan.objects.get_or_create(code=entry["code"], defaults=entry)
 
 
-def current_period(today: date | None = None) -> date:
-    """Usage periods are calendar months until Stripe billing periods take over."""
-    return (today or timezone.now().date()).replace(day=1)
+def subscription_for(*, user: User | None = None, agency: Agency | None = None) -> Subscription:
+    """The subject's subscription row, created on the Free plan the first time it is needed."""
+    owner = {"agency": agency} if agency is not None else {"user": user}
+    subscription, _ = Subscription.objects.select_related("plan").get_or_create(
+        **owner, defaults={"plan": Plan.objects.get(code=DEFAULT_PLAN)}
+    )
+    return subscription
+
+
+def period_start_of(subscription: Subscription, today: date | None = None) -> date:
+    """Usage resets when Stripe renews a paid plan; free plans reset every calendar month."""
+    if subscription.status in _STRIPE_PERIOD_STATUSES and subscription.current_period_start:
+        return timezone.localdate(subscription.current_period_start)
+    return (today or timezone.localdate()).replace(day=1)
+
+
+def quota_subject_of(subscription: Subscription) -> QuotaSubject:
+    return QuotaSubject(
+        subscription.subject_key, subscription.plan, period_start_of(subscription), subscription
+    )
 
 
 def quota_subject_for(project: Project) -> QuotaSubject:
     if project.agency_id:
-        subscription = Subscription.objects.select_related("plan").filter(
-            agency_id=project.agency_id
-        )
-        key = f"agency:{project.agency_id}"
-    else:
-        subscription = Subscription.objects.select_related("plan").filter(user_id=project.owner_id)
-        key = f"user:{project.owner_id}"
-    found = subscription.first()
-    return QuotaSubject(key, found.plan if found else Plan.objects.get(code=DEFAULT_PLAN))
+        return quota_subject_of(subscription_for(agency=project.agency))
+    return quota_subject_of(subscription_for(user=project.owner))
 
 
 def plan_limit(plan: Plan, metric: str) -> int:
@@ -62,45 +85,141 @@ def plan_limit(plan: Plan, metric: str) -> int:
     )
 
 
-@transaction.atomic
-def quota_reserve(*, subject: QuotaSubject, period: date, amounts: dict[str, int]) -> None:
-    """Takes ``amounts`` (metric → units) from this period's quota, all or nothing.
+def quota_limit(subject: QuotaSubject, metric: str) -> int:
+    """The plan's quota plus any staff grants for this period."""
+    granted = QuotaGrant.objects.filter(
+        subject=subject.key, period_start=subject.period_start, metric=metric
+    ).aggregate(total=Sum("amount"))["total"]
+    return plan_limit(subject.plan, metric) + (granted or 0)
 
-    Each metric is one conditional UPDATE (``used + n <= limit``): the database serialises
-    concurrent reservations on the row, so a quota can never be overrun.
-    """
+
+def member_key(membership: Membership) -> str:
+    return f"member:{membership.agency_id}:{membership.user_id}"
+
+
+def _member_limit(membership: Membership, metric: str) -> int | None:
+    if metric == UsageCounter.Metric.AI:
+        return membership.monthly_ai_limit
+    return membership.monthly_processed_limit
+
+
+def _take(key: str, period: date, metric: str, amount: int, limit: int) -> UsageCounter | None:
+    """One conditional UPDATE: the database serialises concurrent takers on the row."""
+    counter, _ = UsageCounter.objects.get_or_create(subject=key, period_start=period, metric=metric)
+    taken = UsageCounter.objects.filter(pk=counter.pk, used__lte=limit - amount).update(
+        used=F("used") + amount, updated_at=timezone.now()
+    )
+    counter.refresh_from_db()
+    return counter if taken else None
+
+
+@transaction.atomic
+def quota_reserve(
+    *, subject: QuotaSubject, amounts: dict[str, int], member: Membership | None = None
+) -> None:
+    """Takes ``amounts`` (metric → units) from the period's quota, all or nothing; with an
+    agency ``member`` who has a personal cap, from that cap too."""
     for metric, amount in amounts.items():
         if amount <= 0:
             continue
-        counter, _ = UsageCounter.objects.get_or_create(
-            subject=subject.key, period_start=period, metric=metric
-        )
-        limit = plan_limit(subject.plan, metric)
-        taken = UsageCounter.objects.filter(pk=counter.pk, used__lte=limit - amount).update(
-            used=F("used") + amount, updated_at=timezone.now()
-        )
-        if not taken:
-            counter.refresh_from_db()
-            label = UsageCounter.Metric(metric).label.lower()
+        label = UsageCounter.Metric(metric).label.lower()
+        limit = quota_limit(subject, metric)
+        counter = _take(subject.key, subject.period_start, metric, amount, limit)
+        if counter is None:
+            used = UsageCounter.objects.get(
+                subject=subject.key, period_start=subject.period_start, metric=metric
+            ).used
             raise QuotaExceeded(
-                f"Your {subject.plan.name} plan includes {limit} {label} a month and "
-                f"{max(0, limit - counter.used)} remain; this needs {amount}. "
+                f"Your {subject.plan.name} plan includes {limit} {label} per period and "
+                f"{max(0, limit - used)} remain; this needs {amount}. "
                 "Upgrade your plan on the billing page for more.",
                 details={
                     "metric": metric,
                     "limit": limit,
-                    "used": counter.used,
+                    "used": used,
                     "requested": amount,
                     "plan": subject.plan.code,
                     "upgrade_url": "/billing/",
                 },
             )
+        _warn_when_crossing(subject, counter, limit)
+        cap = _member_limit(member, metric) if member else None
+        member_over = (
+            cap is not None
+            and _take(member_key(member), subject.period_start, metric, amount, cap) is None
+        )
+        if member_over:
+            raise QuotaExceeded(
+                f"Your agency allows you {cap} {label} per period; ask an agency admin "
+                "to raise your limit.",
+                code="member_limit_exceeded",
+                details={"metric": metric, "limit": cap, "requested": amount},
+            )
 
 
-def quota_release(*, subject_key: str, period: date, amounts: dict[str, int]) -> None:
+def quota_release(
+    *, subject_key: str, period: date, amounts: dict[str, int], member: str = ""
+) -> None:
     """Gives back units of a job that failed for good or was cancelled."""
-    for metric, amount in amounts.items():
-        if amount > 0:
-            UsageCounter.objects.filter(
-                subject=subject_key, period_start=period, metric=metric, used__gte=amount
-            ).update(used=F("used") - amount, updated_at=timezone.now())
+    for key in filter(None, (subject_key, member)):
+        for metric, amount in amounts.items():
+            if amount > 0:
+                UsageCounter.objects.filter(
+                    subject=key, period_start=period, metric=metric, used__gte=amount
+                ).update(used=F("used") - amount, updated_at=timezone.now())
+
+
+def _warn_when_crossing(subject: QuotaSubject, counter: UsageCounter, limit: int) -> None:
+    """Emails once per period when usage first reaches 80% and 100% of the quota."""
+    percent = counter.used * 100 // limit if limit else 100
+    reached = max((t for t in WARNING_THRESHOLDS if percent >= t), default=0)
+    if reached <= counter.warned_percent:
+        return
+    claimed = UsageCounter.objects.filter(pk=counter.pk, warned_percent__lt=reached).update(
+        warned_percent=reached
+    )
+    if claimed:
+        label = UsageCounter.Metric(counter.metric).label.lower()
+        transaction.on_commit(lambda: _send_usage_warning(subject, label, reached, limit))
+
+
+def billing_contacts(subscription: Subscription) -> list[str]:
+    if subscription.agency_id:
+        return list(
+            Membership.objects.filter(
+                agency_id=subscription.agency_id,
+                role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+            ).values_list("user__email", flat=True)
+        )
+    return [subscription.user.email]
+
+
+def _send_usage_warning(subject: QuotaSubject, label: str, percent: int, limit: int) -> None:
+    send_mail(
+        f"PhotoListing: {percent}% of your {label} used",
+        f"You have used {percent}% of the {limit} {label} included in your {subject.plan.name} "
+        f"plan for this period.\nUpgrade or manage your plan: {settings.SITE_URL}/billing/",
+        None,
+        billing_contacts(subject.subscription),
+    )
+
+
+@transaction.atomic
+def quota_grant(
+    *, subject_key: str, metric: str, amount: int, reason: str, granted_by: User
+) -> QuotaGrant:
+    """A one-off extra allowance for the subject's current period, recorded with who and why."""
+    kind, _, pk = subject_key.partition(":")
+    subscription = (
+        subscription_for(agency=Agency.objects.get(pk=pk))
+        if kind == "agency"
+        else subscription_for(user=User.objects.get(pk=pk))
+    )
+    return QuotaGrant.objects.create(
+        subject=subject_key,
+        period_start=period_start_of(subscription),
+        metric=metric,
+        amount=amount,
+        reason=reason,
+        granted_by=granted_by,
+    )

@@ -125,6 +125,7 @@ class Job(models.Model):
     error_message = models.CharField(max_length=500, blank=True)
     quota_subject = models.CharField(max_length=40)
     quota_period = models.DateField()
+    quota_member = models.CharField(max_length=60, blank=True, help_text="Member cap charged too.")
     reserved_processed = models.PositiveSmallIntegerField(default=0)
     reserved_ai = models.PositiveSmallIntegerField(default=0)
     provider_usage = models.JSONField(default=dict, blank=True)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from accounts.models import Agency, Membership, User
 from billing.models import UsageCounter
-from billing.services import current_period, quota_release, quota_reserve, quota_subject_for
+from billing.services import member_key, quota_release, quota_reserve, quota_subject_for
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
 from processing import imaging
 from processing.ai import AIRunner
@@ -31,7 +31,7 @@ from processing.models import Batch, Job, Preset
 from processing.ops import OperationContext, validate_operations
 from processing.ops.encode import EncodedImage
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
-from projects.models import Photo, PhotoVersion, Rendition
+from projects.models import Photo, PhotoVersion, Project, Rendition
 
 logger = logging.getLogger(__name__)
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -185,16 +185,16 @@ def jobs_create(
     groups = [photos] if bracket else [[photo] for photo in photos]
 
     subject = quota_subject_for(project)
-    period = current_period()
+    member = _membership_charged(user, project)
     per_job_ai = pipeline.ai_steps
     with transaction.atomic():
         quota_reserve(
             subject=subject,
-            period=period,
             amounts={
                 UsageCounter.Metric.PROCESSED: len(groups),
                 UsageCounter.Metric.AI: len(groups) * per_job_ai,
             },
+            member=member,
         )
         try:
             batch = Batch.objects.create(
@@ -220,7 +220,8 @@ def jobs_create(
                     mask_regions=regions,
                     lane=lane,
                     quota_subject=subject.key,
-                    quota_period=period,
+                    quota_period=subject.period_start,
+                    quota_member=member_key(member) if member else "",
                     reserved_processed=1,
                     reserved_ai=per_job_ai,
                     created_by=user,
@@ -232,6 +233,13 @@ def jobs_create(
             ids = [job.id for job in jobs]
             transaction.on_commit(lambda: jobs_enqueue(ids))
     return batch
+
+
+def _membership_charged(user: User, project: Project) -> Membership | None:
+    """On an agency project, the member whose personal cap (if any) the work counts against."""
+    if not project.agency_id:
+        return None
+    return Membership.objects.filter(user=user, agency_id=project.agency_id).first()
 
 
 def in_offpeak_window(moment: datetime | None = None) -> bool:
@@ -275,6 +283,7 @@ def _release(job: Job) -> None:
             UsageCounter.Metric.PROCESSED: job.reserved_processed,
             UsageCounter.Metric.AI: job.reserved_ai,
         },
+        member=job.quota_member,
     )
 
 
@@ -310,17 +319,20 @@ def job_retry(*, job: Job) -> Job:
         if locked.status != Job.Status.FAILED:
             raise Conflict("Only failed jobs can be retried.", code="job_not_failed")
         subject = quota_subject_for(locked.project)
-        period = current_period()
+        member = (
+            _membership_charged(locked.created_by, locked.project) if locked.created_by else None
+        )
         quota_reserve(
             subject=subject,
-            period=period,
             amounts={
                 UsageCounter.Metric.PROCESSED: locked.reserved_processed,
                 UsageCounter.Metric.AI: locked.reserved_ai,
             },
+            member=member,
         )
         locked.status = Job.Status.QUEUED
-        locked.quota_subject, locked.quota_period = subject.key, period
+        locked.quota_subject, locked.quota_period = subject.key, subject.period_start
+        locked.quota_member = member_key(member) if member else ""
         locked.error_code = locked.error_message = ""
         locked.progress, locked.attempts = 0, 0
         locked.started_at = locked.finished_at = None

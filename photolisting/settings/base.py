@@ -293,3 +293,15 @@ CELERY_BEAT_SCHEDULE = {
     "release-offpeak-jobs": {"task": "processing.tasks.release_offpeak_jobs", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# --- Billing (Stripe)
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")  # tests point the SDK at a local server
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+CELERY_BEAT_SCHEDULE["enforce-payment-grace"] = {
+    "task": "billing.tasks.enforce_payment_grace",
+    "schedule": 3600.0,
+}
