@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("processing.api.urls")),
+    path("", include("billing.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
