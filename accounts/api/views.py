@@ -1,14 +1,18 @@
-"""The signed-in user, as the apps see it."""
+"""The signed-in user, their agencies, and agency teams, as the apps see them."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import membership_list
+from accounts import services
+from accounts.models import Membership
+from accounts.selectors import agency_get_for_member, membership_list
+from photolisting.api import validated
+from photolisting.errors import NotFound
 
 
 class MembershipOutput(serializers.Serializer):
@@ -41,3 +45,97 @@ class MeView(APIView):
             }
         ).data
         return Response(data)
+
+
+class AgencyInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+
+
+class AgencyListCreateView(APIView):
+    @extend_schema(responses=MembershipOutput(many=True), summary="Your agencies and your role")
+    def get(self, request: Request) -> Response:
+        return Response(MembershipOutput(membership_list(user=request.user), many=True).data)
+
+    @extend_schema(request=AgencyInput, responses={201: MembershipOutput})
+    def post(self, request: Request) -> Response:
+        agency = services.agency_create(user=request.user, **validated(AgencyInput, request.data))
+        membership = Membership.objects.select_related("agency").get(
+            agency=agency, user=request.user
+        )
+        return Response(MembershipOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberOutput(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+
+    class Meta:
+        model = Membership
+        fields = [
+            "user",
+            "email",
+            "role",
+            "monthly_processed_limit",
+            "monthly_ai_limit",
+            "created_at",
+        ]
+
+
+class MemberInput(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(
+        choices=[Membership.Role.ADMIN, Membership.Role.MEMBER], default=Membership.Role.MEMBER
+    )
+
+
+class MemberUpdateInput(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=[Membership.Role.ADMIN, Membership.Role.MEMBER], required=False
+    )
+    monthly_processed_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    monthly_ai_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class MemberListCreateView(APIView):
+    @extend_schema(responses=MemberOutput(many=True), summary="An agency's team")
+    def get(self, request: Request, agency_id: int) -> Response:
+        agency = agency_get_for_member(user=request.user, agency_id=agency_id)
+        members = agency.memberships.select_related("user").order_by("created_at")
+        return Response(MemberOutput(members, many=True).data)
+
+    @extend_schema(
+        request=MemberInput,
+        responses={201: MemberOutput},
+        summary="Add a member (seats permitting)",
+    )
+    def post(self, request: Request, agency_id: int) -> Response:
+        agency = agency_get_for_member(user=request.user, agency_id=agency_id)
+        data = validated(MemberInput, request.data)
+        membership = services.membership_add(agency=agency, by=request.user, **data)
+        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    def _membership(self, request: Request, agency_id: int, user_id: int) -> Membership:
+        agency = agency_get_for_member(user=request.user, agency_id=agency_id)
+        membership = (
+            agency.memberships.select_related("user", "agency").filter(user_id=user_id).first()
+        )
+        if membership is None:
+            raise NotFound("No such member.", code="member_not_found")
+        return membership
+
+    @extend_schema(
+        request=MemberUpdateInput, responses=MemberOutput, summary="Role and per-member caps"
+    )
+    def patch(self, request: Request, agency_id: int, user_id: int) -> Response:
+        membership = self._membership(request, agency_id, user_id)
+        data = validated(MemberUpdateInput, request.data, partial=True)
+        membership = services.membership_update(membership=membership, by=request.user, **data)
+        return Response(MemberOutput(membership).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, agency_id: int, user_id: int) -> Response:
+        services.membership_remove(
+            membership=self._membership(request, agency_id, user_id), by=request.user
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
