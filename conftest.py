@@ -118,7 +118,9 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, openai_fake):
+def celery_worker_process(
+    django_db_setup, django_db_blocker, tmp_path_factory, openai_fake, stripe_fake
+):
     """A real ``celery worker`` on the test database, when this run is not eager."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         yield None
@@ -133,6 +135,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, 
         "CELERY_VISIBILITY_TIMEOUT": "6",
         "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
         "OPENAI_API_KEY": settings.OPENAI_API_KEY,
+        "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
+        "STRIPE_API_BASE": settings.STRIPE_API_BASE,
+        "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
     }
     worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
     subprocess.run(
@@ -210,6 +215,54 @@ def ready_photos(upload, wait_for_ingest):
 def wait_for_job(celery_worker_process):
     """Returns the job once it has succeeded, failed or been cancelled."""
     return lambda job_id, timeout=90: _wait_for_status(Job, job_id, Job.FINISHED, timeout)
+
+
+# --- Stripe stand-in ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def stripe_fake():
+    """The local Stripe-compatible server, and the settings pointing the real SDK at it."""
+    from tests.fakes import stripe_server
+
+    server, state = stripe_server.start()
+    settings.STRIPE_SECRET_KEY = stripe_server.API_KEY
+    settings.STRIPE_API_BASE = state.base_url
+    settings.STRIPE_WEBHOOK_SECRET = stripe_server.WEBHOOK_SECRET
+    yield server, state
+    server.shutdown()
+
+
+PRICES = {
+    "premium": ("price_premium_month", "price_premium_year"),
+    "agency": ("price_agency_month", "price_agency_year"),
+}
+
+
+@pytest.fixture
+def stripe(stripe_fake, db):
+    """The fake Stripe's state, with the paid plans priced as in the Stripe dashboard."""
+    from billing.models import Plan
+
+    _, state = stripe_fake
+    for code, (monthly, yearly) in PRICES.items():
+        Plan.objects.filter(code=code).update(price_monthly=monthly, price_yearly=yearly)
+    return state
+
+
+@pytest.fixture
+def deliver(client):
+    """POSTs a Stripe event to our webhook with a real signature."""
+    from tests.fakes.stripe_server import signed
+
+    def send(event: dict, *, secret: str | None = None, timestamp: int | None = None):
+        body, header = signed(event, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp)
+        return client.post(
+            "/api/v1/billing/webhook/", body, content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )  # fmt: skip
+
+    return send
 
 
 # --- People and clients ---------------------------------------------------------------------

@@ -122,7 +122,9 @@ def plan_change_start(
         and subscription.status in PAID_STATUSES | DUNNING_STATUSES
     ):
         client = stripe_client()
-        current = _call(client.v1.subscriptions.retrieve, subscription.stripe_subscription_id)
+        current = as_dict(
+            _call(client.v1.subscriptions.retrieve, subscription.stripe_subscription_id)
+        )
         item = current["items"]["data"][0]
         updated = _call(
             client.v1.subscriptions.update,
@@ -219,9 +221,15 @@ def subscription_for_subject(subject: str, *, lock: bool = False) -> Subscriptio
     )
 
 
+def as_dict(stripe_object) -> dict:
+    """SDK objects are not dicts (v12+); handlers read plain data."""
+    return stripe_object.to_dict() if hasattr(stripe_object, "to_dict") else stripe_object
+
+
 @transaction.atomic
 def subscription_sync(stripe_subscription) -> Subscription | None:
     """Makes our row match the subscription as Stripe reports it now (not as an event said)."""
+    stripe_subscription = as_dict(stripe_subscription)
     local = _local_subscription(stripe_subscription)
     if local is None:
         logger.warning("no local subscription for %s", stripe_subscription["id"])
@@ -311,7 +319,7 @@ def seats_sync(agency: Agency) -> None:
         return
     seats = max(1, Membership.objects.filter(agency=agency).count())
     client = stripe_client()
-    current = _call(client.v1.subscriptions.retrieve, subscription.stripe_subscription_id)
+    current = as_dict(_call(client.v1.subscriptions.retrieve, subscription.stripe_subscription_id))
     item = current["items"]["data"][0]
     if int(item.get("quantity") or 1) == seats:
         return

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from billing.models import Invoice, StripeEvent, Subscription
 from billing.subscriptions import (
+    as_dict,
     notify,
     retrieve_and_sync,
     subscription_for_subject,
@@ -58,7 +59,7 @@ def event_process(event: stripe.Event) -> str:
             return "duplicate"
         if handler is None:
             return "ignored"
-        handler(event["data"]["object"])
+        handler(as_dict(event["data"]["object"]))
     return "processed"
 
 
