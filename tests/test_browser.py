@@ -115,3 +115,24 @@ def test_enhance_a_photo_and_compare_before_and_after(
             arg=page.locator(selector).element_handle(),
         )
     page.screenshot(path=os.environ.get("SCREENSHOT_COMPARE", str(tmp_path / "compare.png")))
+
+
+def test_billing_page_upgrade_button_goes_to_checkout(
+    live_server, page, stripe, celery_worker_process
+):
+    user = UserFactory()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/billing/")
+    assert "Free" in page.locator("#current-plan h2").inner_text()
+    assert page.locator(".usage .bar").count() == 2
+    premium = page.locator('li[data-plan="premium"]')
+    premium.locator("select[name=interval]").select_option("year")
+    premium.locator("button[type=submit]").click()
+    page.wait_for_url(f"{stripe.base_url}/checkout/cs_test_*")
+    assert "Test checkout" in page.content()
+    session = stripe.sessions[page.url.rsplit("/", 1)[-1]]
+    assert session["line_items"][0]["price"] == "price_premium_year"
+    assert session["client_reference_id"] == f"user:{user.id}"
