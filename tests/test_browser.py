@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from conftest import INTERIOR, shared_photo
@@ -32,6 +33,8 @@ def page():
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield browser.new_page(viewport={"width": 1280, "height": 900})
+        # The ORM calls made inside Playwright's context opened their own connection.
+        connections.close_all()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
