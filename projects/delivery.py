@@ -6,6 +6,7 @@ name the file must be served with, so a stored file is never sniffed or rendered
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -78,3 +79,44 @@ def resolve_token(token: str) -> tuple[SignedTarget, bool]:
         raise LinkInvalid("This link is not valid.")
     target = SignedTarget(payload["s"], payload["k"], payload["t"], payload["f"])
     return target, payload["i"]
+
+
+class RangeNotSatisfiable(Exception):
+    pass
+
+
+def file_etag(key: str, size: int, modified: float) -> str:
+    """A strong validator from what identifies this stored object's content."""
+    return '"' + hashlib.sha256(f"{key}:{size}:{modified}".encode()).hexdigest()[:32] + '"'
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """One ``bytes=`` range (the form players and download managers send) → (start, end)."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip() != "bytes" or "," in spec:
+        return None  # other units or multipart ranges: serve the whole file
+    first, _, last = spec.strip().partition("-")
+    try:
+        if first:
+            start, end = int(first), int(last) if last else size - 1
+        else:
+            start, end = max(0, size - int(last)), size - 1
+    except ValueError:
+        return None
+    if start >= size or start > end:
+        raise RangeNotSatisfiable
+    return start, min(end, size - 1)
+
+
+def read_span(handle, length: int, chunk: int = 64 * 1024):
+    try:
+        while length > 0:
+            data = handle.read(min(chunk, length))
+            if not data:
+                break
+            length -= len(data)
+            yield data
+    finally:
+        handle.close()

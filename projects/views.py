@@ -7,8 +7,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import storages
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import agency_get_for_member, membership_list
@@ -16,7 +24,14 @@ from photolisting.errors import ApplicationError, NotFound
 from processing.selectors import preset_list
 from projects import selectors, services
 from projects.api.serializers import photo_links, version_links
-from projects.delivery import LinkInvalid, resolve_token
+from projects.delivery import (
+    LinkInvalid,
+    RangeNotSatisfiable,
+    file_etag,
+    parse_range,
+    read_span,
+    resolve_token,
+)
 from projects.forms import ProjectForm
 
 PROJECTS_PER_PAGE = 24
@@ -121,12 +136,37 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
     storage = storages[target.storage_name]
     if not storage.exists(target.key):
         return render(request, "404.html", status=404)
-    response = FileResponse(
-        storage.open(target.key, "rb"),
-        content_type=target.content_type,
-        as_attachment=not inline,
-        filename=target.filename,
-    )
+    size = storage.size(target.key)
+    etag = file_etag(target.key, size, storage.get_modified_time(target.key).timestamp())
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+    try:
+        byte_range = parse_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    handle = storage.open(target.key, "rb")
+    if byte_range is None:
+        response = FileResponse(
+            handle,
+            content_type=target.content_type,
+            as_attachment=not inline,
+            filename=target.filename,
+        )
+    else:
+        start, end = byte_range
+        handle.seek(start)
+        response = StreamingHttpResponse(
+            read_span(handle, end - start + 1), status=206, content_type=target.content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Disposition"] = content_disposition_header(not inline, target.filename)
+    response["ETag"] = etag
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = f"private, max-age={settings.SIGNED_URL_MAX_AGE}"

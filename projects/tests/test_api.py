@@ -280,3 +280,26 @@ class TestSignedLinks:
         assert status == 200 and Image.open(io.BytesIO(body)).size == (64, 48)
         # moto serves presigned URLs without checking their signature, so refusal of a tampered
         # S3 link can only be tested against a server that verifies SigV4.
+
+
+@pytest.mark.django_db
+def test_local_links_serve_ranges_and_etags(client, upload, settings):
+    if settings.STORAGE_BACKEND != "local":
+        pytest.skip("the signed Django view serves local storage only")
+    data = small_jpeg()
+    photo = Photo.objects.get(id=upload(data).json()["id"])
+    url = signed_url("originals", photo.storage_key, content_type="image/jpeg", filename="a.jpg")
+
+    def body(response):
+        return b"".join(response.streaming_content)
+
+    whole = client.get(url)
+    assert whole["Accept-Ranges"] == "bytes" and body(whole) == data
+    etag = whole["ETag"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+    part = client.get(url, HTTP_RANGE="bytes=10-19")
+    assert part.status_code == 206 and body(part) == data[10:20]
+    assert part["Content-Range"] == f"bytes 10-19/{len(data)}"
+    tail = client.get(url, HTTP_RANGE="bytes=-5")
+    assert body(tail) == data[-5:]
+    assert client.get(url, HTTP_RANGE=f"bytes={len(data) + 10}-").status_code == 416
