@@ -194,3 +194,47 @@ class Rendition(StoredImage):
 
     def __str__(self) -> str:
         return f"{self.spec} of {self.version or self.photo}"
+
+
+class DirectUpload(models.Model):
+    """A file the client sends straight to storage (presigned), then completes for ingest.
+
+    Large files go in parts (S3 multipart, or ranged PUTs locally), so an upload cut at 70%
+    resumes where it stopped instead of starting again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="direct_uploads")
+    folder = models.ForeignKey(Folder, null=True, blank=True, on_delete=models.SET_NULL)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="direct_uploads"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField(
+        help_text="Declared by the client, verified on completion."
+    )
+    sha256 = models.CharField(max_length=64, help_text="Declared by the client, verified too.")
+    storage_key = models.CharField(max_length=300, unique=True)
+    multipart_id = models.CharField(max_length=300, blank=True, help_text="S3 multipart upload id.")
+    part_size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error_code = models.CharField(max_length=40, blank=True)
+    photo = models.OneToOneField(
+        Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="direct_upload"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename or self.id} ({self.status})"

@@ -170,14 +170,14 @@ def photo_upload(
                 project=project,
                 folder=folder,
                 uploaded_by=user,
-                original_filename=_display_name(upload.name),
+                original_filename=display_name(upload.name),
                 storage_key=stored_key,
                 bytes=upload.size,
                 sha256=sha256,
                 format=image_format,
                 idempotency_key=idempotency_key or "",
             )
-            transaction.on_commit(lambda: _enqueue_ingest(photo.id))
+            transaction.on_commit(lambda: enqueue_ingest(photo.id))
     except Exception as error:
         # No row, no file: a failed insert must not leave an orphan original behind.
         storages["originals"].delete(stored_key)
@@ -211,13 +211,13 @@ def _sha256(upload: File) -> str:
     return digest.hexdigest()
 
 
-def _display_name(name: str | None) -> str:
+def display_name(name: str | None) -> str:
     """The client's file name, for display only: never part of a storage key."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(ch for ch in base if ch.isprintable())[:255]
 
 
-def _enqueue_ingest(photo_id: uuid.UUID) -> None:
+def enqueue_ingest(photo_id: uuid.UUID) -> None:
     from projects.tasks import ingest_photo
 
     ingest_photo.delay(str(photo_id))

@@ -205,3 +205,12 @@ def _absolute(request, url: str) -> str:
     if request is None or url.startswith("http"):
         return url
     return request.build_absolute_uri(url)
+
+
+class UploadStartInput(serializers.Serializer):
+    project = serializers.UUIDField()
+    folder = serializers.UUIDField(required=False, allow_null=True)
+    filename = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    content_type = serializers.CharField(max_length=40)
+    size = serializers.IntegerField(min_value=0)
+    sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$", help_text="Hex sha256 of the file.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.api import views
+from projects.api import uploads, views
 
 urlpatterns = [
     path("projects/", views.ProjectListCreateView.as_view(), name="api-projects"),
@@ -9,4 +9,12 @@ urlpatterns = [
     path("folders/<str:folder_id>/", views.FolderDetailView.as_view(), name="api-folder"),
     path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
     path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
+    path("uploads/", uploads.UploadStartView.as_view(), name="api-uploads"),
+    path("uploads/<str:upload_id>/", uploads.UploadDetailView.as_view(), name="api-upload"),
+    path("uploads/<str:upload_id>/data", uploads.UploadDataView.as_view(), name="api-upload-data"),
+    path(
+        "uploads/<str:upload_id>/complete",
+        uploads.UploadCompleteView.as_view(),
+        name="api-upload-complete",
+    ),
 ]

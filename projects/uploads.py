@@ -1,0 +1,315 @@
+"""Direct-to-storage uploads: start (a presigned target), send (in parts, resumable), complete
+(verify what arrived against what the client declared, then ingest).
+
+S3 does not enforce a presigned POST's policy everywhere (S3-compatible servers differ), so
+completion always checks the stored object itself: size, content type, sha256 and magic bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import storages
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from photolisting.errors import ApplicationError, Conflict
+from processing import imaging
+from projects.models import DirectUpload, Folder, Photo, Project
+from projects.services import display_name, enqueue_ingest
+
+CONTENT_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heic",
+    "image/tiff": "tif",
+}
+PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
+UPLOAD_TTL = timedelta(hours=24)
+_TOKEN_SALT = "photolisting.direct-upload"
+
+
+def _s3() -> tuple:
+    storage = storages["originals"]
+    return storage.connection.meta.client, storage.bucket_name
+
+
+def _is_s3() -> bool:
+    return settings.STORAGE_BACKEND == "s3"
+
+
+@transaction.atomic
+def upload_start(
+    *,
+    user: User,
+    project: Project,
+    filename: str,
+    content_type: str,
+    size: int,
+    sha256: str,
+    folder: Folder | None = None,
+) -> DirectUpload:
+    if content_type not in CONTENT_TYPES:
+        raise ApplicationError(
+            "Only JPEG, PNG, WebP, HEIC/HEIF and TIFF photos are accepted.",
+            code="unsupported_format",
+            status=415,
+        )
+    if size <= 0:
+        raise ApplicationError("The file is empty.", code="empty_file")
+    if size > settings.PHOTO_MAX_UPLOAD_BYTES:
+        raise ApplicationError(
+            f"The file is larger than the {settings.PHOTO_MAX_UPLOAD_BYTES // 1048576} MB limit.",
+            code="file_too_large",
+            status=413,
+        )
+    if folder is not None and folder.project_id != project.id:
+        raise ApplicationError("The folder belongs to another project.", code="folder_mismatch")
+    upload = DirectUpload(
+        project=project,
+        folder=folder,
+        created_by=user,
+        filename=display_name(filename),
+        content_type=content_type,
+        size=size,
+        sha256=sha256.lower(),
+        expires_at=timezone.now() + UPLOAD_TTL,
+    )
+    upload.storage_key = f"{project.id}/uploads/{upload.id}/original.{CONTENT_TYPES[content_type]}"
+    if size > PART_SIZE:
+        upload.part_size = PART_SIZE
+        if _is_s3():
+            client, bucket = _s3()
+            upload.multipart_id = client.create_multipart_upload(
+                Bucket=bucket, Key=upload.storage_key, ContentType=content_type
+            )["UploadId"]
+    upload.save()
+    return upload
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how the client sends the bytes, and what has already arrived."""
+
+    method: str  # "POST" (presigned form), "PUT" (local, ranged) or "multipart"
+    url: str | None
+    fields: dict
+    parts: list[dict]
+    received: int
+
+
+def upload_target(upload: DirectUpload) -> Target:
+    """Fresh presigned URLs for what is still missing, so a cut upload resumes."""
+    expires = int((upload.expires_at - timezone.now()).total_seconds())
+    if not _is_s3():
+        token = signing.dumps(str(upload.id), salt=_TOKEN_SALT)
+        url = reverse("api-upload-data", kwargs={"upload_id": upload.id}) + f"?token={token}"
+        return Target("PUT", url, {}, [], _local_received(upload))
+    client, bucket = _s3()
+    if not upload.multipart_id:
+        post = client.generate_presigned_post(
+            bucket,
+            upload.storage_key,
+            Fields={"Content-Type": upload.content_type},
+            Conditions=[
+                ["content-length-range", 1, upload.size],
+                {"Content-Type": upload.content_type},
+            ],
+            ExpiresIn=max(60, expires),
+        )
+        return Target("POST", post["url"], post["fields"], [], 0)
+    done = {p["PartNumber"]: p["Size"] for p in _s3_parts(upload)}
+    parts = [
+        {
+            "number": number,
+            "size": _part_length(upload, number),
+            "url": None
+            if number in done
+            else client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    "Bucket": bucket,
+                    "Key": upload.storage_key,
+                    "UploadId": upload.multipart_id,
+                    "PartNumber": number,
+                },
+                ExpiresIn=max(60, expires),
+            ),
+            "done": number in done,
+        }
+        for number in range(1, math.ceil(upload.size / upload.part_size) + 1)
+    ]
+    return Target("multipart", None, {}, parts, sum(done.values()))
+
+
+def _part_length(upload: DirectUpload, number: int) -> int:
+    return min(upload.part_size, upload.size - (number - 1) * upload.part_size)
+
+
+def _s3_parts(upload: DirectUpload) -> list[dict]:
+    client, bucket = _s3()
+    parts, marker = [], 0
+    while True:
+        page = client.list_parts(
+            Bucket=bucket,
+            Key=upload.storage_key,
+            UploadId=upload.multipart_id,
+            PartNumberMarker=marker,
+        )
+        parts += page.get("Parts", [])
+        if not page.get("IsTruncated"):
+            return parts
+        marker = page["NextPartNumberMarker"]
+
+
+def _local_received(upload: DirectUpload) -> int:
+    storage = storages["originals"]
+    return storage.size(upload.storage_key) if storage.exists(upload.storage_key) else 0
+
+
+def upload_token_check(upload_id: str, token: str) -> None:
+    try:
+        if signing.loads(token, salt=_TOKEN_SALT, max_age=UPLOAD_TTL) != str(upload_id):
+            raise signing.BadSignature
+    except signing.BadSignature as error:
+        raise ApplicationError(
+            "This upload link is not valid.", code="invalid_token", status=403
+        ) from error
+
+
+def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None) -> int:
+    """Local stand-in for S3: a PUT of the whole file, or of the next span (Content-Range)."""
+    if upload.status != DirectUpload.Status.PENDING:
+        raise Conflict("This upload is already finished.", code="upload_finished")
+    path = storages["originals"].path(upload.storage_key)
+    received = _local_received(upload)
+    offset = received if start is not None else 0
+    if start is not None and start != received:
+        raise ApplicationError(
+            f"Expected bytes from offset {received}.",
+            code="wrong_offset",
+            status=409,
+            details={"received": received},
+        )
+    if offset + len(data) > upload.size:
+        raise ApplicationError(
+            "More bytes than declared for this upload.", code="file_too_large", status=413
+        )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "r+b" if offset else "wb") as handle:
+        handle.seek(offset)
+        handle.write(data)
+    return offset + len(data)
+
+
+def upload_complete(*, upload: DirectUpload) -> Photo:
+    """Verifies the stored object and hands it to ingest; calling it again returns the photo."""
+    if upload.status == DirectUpload.Status.COMPLETED and upload.photo_id:
+        return upload.photo
+    if upload.status != DirectUpload.Status.PENDING:
+        raise Conflict(f"This upload has {upload.status}.", code="upload_finished")
+    storage = storages["originals"]
+    if upload.multipart_id:
+        parts = _s3_parts(upload)
+        if sum(p["Size"] for p in parts) != upload.size:
+            raise ApplicationError(
+                "Some parts are still missing.", code="upload_incomplete", status=409
+            )
+        client, bucket = _s3()
+        client.complete_multipart_upload(
+            Bucket=bucket,
+            Key=upload.storage_key,
+            UploadId=upload.multipart_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+            },
+        )
+    if not storage.exists(upload.storage_key):
+        raise ApplicationError(
+            "Nothing has been uploaded yet.", code="upload_incomplete", status=409
+        )
+    problem = _verify(upload)
+    if problem is not None:
+        storage.delete(upload.storage_key)
+        DirectUpload.objects.filter(pk=upload.pk).update(
+            status=DirectUpload.Status.FAILED, error_code=problem[0]
+        )
+        raise ApplicationError(problem[1], code=problem[0], status=422)
+    with transaction.atomic():
+        photo = Photo.objects.create(
+            project=upload.project,
+            folder=upload.folder,
+            uploaded_by=upload.created_by,
+            original_filename=upload.filename,
+            storage_key=upload.storage_key,
+            bytes=upload.size,
+            sha256=upload.sha256,
+            format=imaging.sniff_format(_head(upload)) or "",
+        )
+        DirectUpload.objects.filter(pk=upload.pk).update(
+            status=DirectUpload.Status.COMPLETED, photo=photo, completed_at=timezone.now()
+        )
+        transaction.on_commit(lambda: enqueue_ingest(photo.id))
+    return photo
+
+
+def _head(upload: DirectUpload) -> bytes:
+    with storages["originals"].open(upload.storage_key, "rb") as stored:
+        return stored.read(imaging.SNIFF_BYTES)
+
+
+def _verify(upload: DirectUpload) -> tuple[str, str] | None:
+    """(code, message) when what arrived is not what was announced."""
+    storage = storages["originals"]
+    size = storage.size(upload.storage_key)
+    if size != upload.size:
+        return "size_mismatch", f"{size} bytes arrived; {upload.size} were announced."
+    if _is_s3():
+        client, bucket = _s3()
+        stored_type = client.head_object(Bucket=bucket, Key=upload.storage_key).get("ContentType")
+        if stored_type and stored_type != upload.content_type:
+            return (
+                "content_type_mismatch",
+                f"Stored as {stored_type}, announced {upload.content_type}.",
+            )
+    image_format = imaging.sniff_format(_head(upload))
+    announced = {"image/heic": "image/heif"}.get(upload.content_type, upload.content_type)
+    if image_format is None or imaging.FORMAT_CONTENT_TYPES[image_format] != announced:
+        return "content_type_mismatch", "The bytes are not the announced photo format."
+    digest = hashlib.sha256()
+    with storage.open(upload.storage_key, "rb") as stored:
+        for chunk in iter(lambda: stored.read(1024 * 1024), b""):
+            digest.update(chunk)
+    if digest.hexdigest() != upload.sha256:
+        return "checksum_mismatch", "The file's sha256 differs from the one announced."
+    return None
+
+
+def uploads_purge_abandoned(*, dry_run: bool = False) -> int:
+    """Pending uploads past their expiry: S3 multipart aborted, partial objects deleted."""
+    stale = DirectUpload.objects.filter(
+        status=DirectUpload.Status.PENDING, expires_at__lt=timezone.now()
+    )
+    count = 0
+    for upload in stale:
+        count += 1
+        if dry_run:
+            continue
+        if upload.multipart_id:
+            client, bucket = _s3()
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload.storage_key, UploadId=upload.multipart_id
+            )
+        storages["originals"].delete(upload.storage_key)
+        DirectUpload.objects.filter(pk=upload.pk).update(status=DirectUpload.Status.EXPIRED)
+    return count
