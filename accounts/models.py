@@ -34,6 +34,10 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    inactivity_notice_sent_at = models.DateTimeField(null=True, blank=True)
+    purge_after = models.DateTimeField(
+        null=True, blank=True, help_text="Deleted after this date if still inactive."
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -31,6 +31,7 @@ from processing.models import Batch, Job, Preset
 from processing.ops import OperationContext, validate_operations
 from processing.ops.encode import EncodedImage
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
+from projects.lifecycle import photo_restore
 from projects.models import Photo, PhotoVersion, Project, Rendition
 
 logger = logging.getLogger(__name__)
@@ -403,6 +404,7 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
 
 
 def _load_upright(photo: Photo) -> tuple[np.ndarray, bytes | None]:
+    photo_restore(photo)  # an archived original comes back before it is processed
     with storages["originals"].open(photo.storage_key, "rb") as original:
         data = original.read()
     image, icc = imaging.decode_upright(data, max_pixels=settings.PHOTO_MAX_PIXELS)

@@ -33,6 +33,7 @@ from projects.delivery import (
     resolve_token,
 )
 from projects.forms import ProjectForm
+from projects.lifecycle import photo_touch
 
 PROJECTS_PER_PAGE = 24
 PHOTOS_PER_PAGE = 60
@@ -110,6 +111,7 @@ def photo_detail(request: HttpRequest, project_id: str, photo_id: str) -> HttpRe
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     except NotFound:
         return render(request, "404.html", status=404)
+    photo_touch(photo)
     versions = [version_links(v) for v in photo.versions.all()]
     chosen = request.GET.get("version")
     current = next((v for v in versions if v["id"] == chosen), versions[0] if versions else None)

@@ -310,3 +310,23 @@ CELERY_BEAT_SCHEDULE["enforce-payment-grace"] = {
     "task": "billing.tasks.enforce_payment_grace",
     "schedule": 3600.0,
 }
+
+# --- Lifecycle
+ARCHIVE_AFTER_DAYS = env.int("ARCHIVE_AFTER_DAYS", default=30)
+ARCHIVE_ROOT = VAR_DIR / "archive"  # local stand-in for the cold tier
+ARCHIVE_S3_STORAGE_CLASS = env.str("ARCHIVE_S3_STORAGE_CLASS", default="GLACIER_IR")
+TEMP_FILE_MAX_AGE_HOURS = env.int("TEMP_FILE_MAX_AGE_HOURS", default=24)
+INACTIVE_AFTER_DAYS = env.int("INACTIVE_AFTER_DAYS", default=365)
+INACTIVE_NOTICE_DAYS = env.int("INACTIVE_NOTICE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "purge-temp-files": {"task": "projects.tasks.purge_temp_files", "schedule": 3600.0},
+    "archive-unused-photos": {"task": "projects.tasks.archive_unused_photos", "schedule": 86400.0},
+    "notify-inactive-accounts": {
+        "task": "projects.tasks.notify_inactive_accounts",
+        "schedule": 86400.0,
+    },
+    "purge-inactive-accounts": {
+        "task": "projects.tasks.purge_inactive_accounts",
+        "schedule": 86400.0,
+    },
+}

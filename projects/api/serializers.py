@@ -103,6 +103,7 @@ class PhotoOutput(serializers.ModelSerializer):
             "camera_model",
             "created_at",
             "ingested_at",
+            "archived_at",
             "urls",
             "versions",
         ]

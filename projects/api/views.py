@@ -26,6 +26,7 @@ from projects.api.serializers import (
     ProjectOutput,
     ProjectUpdateInput,
 )
+from projects.lifecycle import photo_touch
 
 
 class PaginatedListMixin:
@@ -180,6 +181,7 @@ class PhotoDetailView(APIView):
     @extend_schema(responses=PhotoOutput)
     def get(self, request: Request, photo_id: str) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        photo_touch(photo)
         return Response(PhotoOutput(photo, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
