@@ -57,3 +57,11 @@ def purge_inactive_accounts() -> int:
     from projects import lifecycle
 
     return lifecycle.purge_inactive_accounts().count
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_export(export_id: str) -> str | None:
+    from projects.exports import export_build
+
+    export = export_build(export_id=export_id)
+    return export.status if export else None

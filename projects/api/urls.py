@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.api import uploads, views
+from projects.api import exports, uploads, views
 
 urlpatterns = [
     path("projects/", views.ProjectListCreateView.as_view(), name="api-projects"),
@@ -9,6 +9,9 @@ urlpatterns = [
     path("folders/<str:folder_id>/", views.FolderDetailView.as_view(), name="api-folder"),
     path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
     path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
+    path("export-profiles/", exports.ExportProfileListView.as_view(), name="api-export-profiles"),
+    path("exports/", exports.ExportCreateView.as_view(), name="api-exports"),
+    path("exports/<str:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
     path("uploads/", uploads.UploadStartView.as_view(), name="api-uploads"),
     path("uploads/<str:upload_id>/", uploads.UploadDetailView.as_view(), name="api-upload"),
     path("uploads/<str:upload_id>/data", uploads.UploadDataView.as_view(), name="api-upload-data"),
