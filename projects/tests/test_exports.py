@@ -41,7 +41,7 @@ def wait_for_export(export_id: str) -> Export:
 
 
 @pytest.mark.parametrize("code", sorted(portal_profiles()))
-def test_every_portal_profile_is_met_on_real_photos(code, api, project, listing, fetch):
+def test_every_portal_profile_is_met_on_real_photos(code, api, project, listing, fetch, settings):
     profile = portal_profiles()[code]
     response = api.post(
         "/api/v1/exports/", {"project": str(project.id), "profile": code}, format="json"
@@ -50,7 +50,7 @@ def test_every_portal_profile_is_met_on_real_photos(code, api, project, listing,
     export = wait_for_export(response.json()["id"])
     assert export.status == "succeeded", export.error_message
     body = api.get(f"/api/v1/exports/{export.id}/").json()
-    status, headers, data = fetch(body["url"])
+    status, _headers, data = fetch(body["url"])
     assert status == 200
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = archive.namelist()
@@ -69,7 +69,8 @@ def test_every_portal_profile_is_met_on_real_photos(code, api, project, listing,
             if profile.aspect:
                 w, h = (int(v) for v in profile.aspect.split(":"))
                 assert abs(image.width / image.height - w / h) < 0.01, (name, image.size)
-    assert "export is ready" in mail.outbox[-1].subject
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # a real worker sends its mail from its own process
+        assert "export is ready" in mail.outbox[-1].subject
 
 
 def test_single_photo_export_and_refusals(api, project, listing):
