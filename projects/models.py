@@ -270,3 +270,27 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile} export of {self.project} ({self.status})"
+
+
+class ShareLink(models.Model):
+    """A public, expiring view of a project's gallery for clients and portals: no account needed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token = models.CharField(max_length=64, unique=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    password_hash = models.CharField(max_length=200, blank=True)
+    allow_download = models.BooleanField(default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"share of {self.project}"

@@ -79,5 +79,5 @@ def get_visible(queryset: QuerySet, object_id: uuid.UUID | str, noun: str):
     except ValueError:
         found = None
     if found is None:
-        raise NotFound(f"No such {noun}.", code=f"{noun}_not_found")
+        raise NotFound(f"No such {noun}.", code=f"{noun.replace(' ', '_')}_not_found")
     return found

@@ -10,4 +10,5 @@ urlpatterns = [
         "projects/<str:project_id>/photos/<str:photo_id>/", views.photo_detail, name="photo-detail"
     ),
     path("files/<str:token>", views.signed_file, name="signed-file"),
+    path("s/<str:token>/", views.shared_gallery, name="shared-gallery"),
 ]

@@ -34,6 +34,13 @@ from projects.delivery import (
 )
 from projects.forms import ProjectForm
 from projects.lifecycle import photo_touch
+from projects.sharing import (
+    ShareLinkGone,
+    share_link_check_password,
+    share_link_open,
+    share_link_record_view,
+    shared_photos,
+)
 
 PROJECTS_PER_PAGE = 24
 PHOTOS_PER_PAGE = 60
@@ -172,4 +179,50 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = f"private, max-age={settings.SIGNED_URL_MAX_AGE}"
+    return response
+
+
+def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
+    """The public gallery behind a share link (no account)."""
+    try:
+        link = share_link_open(token)
+    except ShareLinkGone as gone:
+        return render(request, "projects/share_gone.html", {"message": gone.message}, status=410)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    unlocked = f"share:{link.pk}"
+    if link.password_hash and not request.session.get(unlocked):
+        error = None
+        if request.method == "POST":
+            client_ip = request.META.get("REMOTE_ADDR", "")
+            try:
+                if share_link_check_password(link, request.POST.get("password", ""), client_ip):
+                    request.session[unlocked] = True
+                    return redirect(request.path)
+                error = "That password is not right."
+            except ApplicationError as refusal:
+                error = refusal.message
+        return render(
+            request, "projects/share_password.html", {"link": link, "error": error}, status=401
+        )
+    share_link_record_view(link)
+    items = []
+    for photo in shared_photos(link):
+        versions = list(photo.versions.all())
+        latest = version_links(versions[0]) if versions else None
+        original = photo_links(photo)
+        items.append(
+            {
+                "photo": photo,
+                "thumbnail": latest["urls"]["thumbnail"] if latest else original["thumbnail"],
+                "preview": latest["urls"]["preview"] if latest else original["preview"],
+                "download": (latest["urls"]["download"] if latest else original["original"])
+                if link.allow_download
+                else None,
+                "ai_edited": bool(latest and latest["ai_edited"]),
+            }
+        )
+    response = render(request, "projects/shared_gallery.html", {"link": link, "items": items})
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.api import exports, uploads, views
+from projects.api import exports, sharing, uploads, views
 
 urlpatterns = [
     path("projects/", views.ProjectListCreateView.as_view(), name="api-projects"),
@@ -9,6 +9,16 @@ urlpatterns = [
     path("folders/<str:folder_id>/", views.FolderDetailView.as_view(), name="api-folder"),
     path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
     path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
+    path(
+        "projects/<str:project_id>/share-links/",
+        sharing.ShareLinkListCreateView.as_view(),
+        name="api-share-links",
+    ),
+    path(
+        "share-links/<str:link_id>/revoke",
+        sharing.ShareLinkRevokeView.as_view(),
+        name="api-share-revoke",
+    ),
     path("export-profiles/", exports.ExportProfileListView.as_view(), name="api-export-profiles"),
     path("exports/", exports.ExportCreateView.as_view(), name="api-exports"),
     path("exports/<str:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
