@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Agency, Membership, User
 from billing.models import Plan, QuotaGrant, Subscription, UsageCounter
+from integrations.services import event_emit
 from photolisting.errors import ApplicationError
 from projects.models import Project
 
@@ -181,6 +182,18 @@ def _warn_when_crossing(subject: QuotaSubject, counter: UsageCounter, limit: int
     if claimed:
         label = UsageCounter.Metric(counter.metric).label.lower()
         transaction.on_commit(lambda: _send_usage_warning(subject, label, reached, limit))
+        owner = subject.subscription
+        event_emit(
+            user_id=owner.user_id,
+            agency_id=owner.agency_id,
+            event_type="quota.warning",
+            data={
+                "metric": counter.metric,
+                "percent": reached,
+                "used": counter.used,
+                "limit": limit,
+            },
+        )
 
 
 def billing_contacts(subscription: Subscription) -> list[str]:

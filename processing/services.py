@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image
@@ -23,6 +23,7 @@ from PIL import Image
 from accounts.models import Agency, Membership, User
 from billing.models import UsageCounter
 from billing.services import member_key, quota_release, quota_reserve, quota_subject_for
+from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
 from processing import imaging
 from processing.ai import AIRunner
@@ -464,8 +465,25 @@ def _job_fail(job: Job, code: str, message: str, context: OperationContext | Non
         )
         if failed:
             _release(job)
+            _job_event(job, "job.failed", {"error": {"code": code, "message": message}})
     logger.info("job %s failed: %s", job.id, code)
     return Job.objects.get(id=job.id)
+
+
+def _job_event(job: Job, event_type: str, extra: dict) -> None:
+    """Tells integrations about a finished job, and once about its whole batch."""
+    data = {"job": str(job.id), "batch": str(job.batch_id), "photo": str(job.photo_id)}
+    event_emit_for_project(job.project, event_type, {**data, "preset": job.preset_name, **extra})
+    pending = Job.objects.filter(batch_id=job.batch_id).exclude(status__in=Job.FINISHED)
+    if not pending.exists() and Batch.objects.filter(id=job.batch_id, completed_at=None).update(
+        completed_at=timezone.now()
+    ):
+        counts = dict(
+            Job.objects.filter(batch_id=job.batch_id).values_list("status").annotate(n=Count("id"))
+        )
+        event_emit_for_project(
+            job.project, "batch.completed", {"batch": str(job.batch_id), "jobs": counts}
+        )
 
 
 def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> Job:
@@ -522,4 +540,5 @@ def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> J
         locked.finished_at = timezone.now()
         locked.error_code = locked.error_message = ""
         locked.save()
+        _job_event(locked, "job.succeeded", {"version": str(version.id)})
     return locked

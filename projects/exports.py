@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, NotFound
 from processing import imaging
 from processing.engine import run_pipeline
@@ -211,6 +212,11 @@ def export_build(*, export_id: str) -> Export | None:
         timezone.now(),
     )
     export.save()
+    event_emit_for_project(
+        export.project,
+        "export.ready",
+        {"export": str(export.id), "profile": profile.code, "url": _absolute(export_link(export))},
+    )
     if export.created_by:
         send_mail(
             f"PhotoListing: your {profile.name} export is ready",

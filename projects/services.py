@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Agency, Membership, User
+from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
 from processing import imaging
 from projects.models import Folder, Photo, Project, Rendition
@@ -276,6 +277,18 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
         photo.status = Photo.Status.READY
         photo.ingested_at = timezone.now()
         photo.save()
+        event_emit_for_project(
+            photo.project,
+            "photo.ingested",
+            {
+                "photo": str(photo.id),
+                "project": str(photo.project_id),
+                "format": photo.format,
+                "width": photo.width,
+                "height": photo.height,
+                "duplicate_of": str(photo.duplicate_of_id) if photo.duplicate_of_id else None,
+            },
+        )
     return photo
 
 
@@ -306,7 +319,18 @@ def _photo_reject(photo: Photo, code: str, message: str) -> Photo:
     photo.rejection_code = code
     photo.rejection_message = message[:300]
     photo.ingested_at = timezone.now()
-    photo.save(update_fields=["status", "rejection_code", "rejection_message", "ingested_at"])
+    with transaction.atomic():
+        photo.save(update_fields=["status", "rejection_code", "rejection_message", "ingested_at"])
+        event_emit_for_project(
+            photo.project,
+            "photo.rejected",
+            {
+                "photo": str(photo.id),
+                "project": str(photo.project_id),
+                "code": code,
+                "message": message,
+            },
+        )
     return photo
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "projects",
     "processing",
     "billing",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -330,3 +331,10 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": 86400.0,
     },
 }
+
+# --- Outbound webhooks
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+# Endpoints on private or loopback addresses (SSRF) are refused unless this is on (dev, tests).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)

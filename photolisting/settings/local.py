@@ -10,3 +10,4 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-local-development-only")
 if not HEADLESS_JWT_PRIVATE_KEY:  # noqa: F405
     HEADLESS_JWT_PRIVATE_KEY = dev_private_key(VAR_DIR / "jwt-private.pem")
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=True)

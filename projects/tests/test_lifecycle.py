@@ -91,7 +91,8 @@ def test_purge_temp_files_removes_abandoned_uploads_and_stale_exports(api, proje
     time.sleep(2.1)
     fresh = storages["exports"].save(f"{upload_id}/fresh.zip", ContentFile(b"zip"))
     with time_machine.travel(made + timedelta(hours=24, seconds=1), tick=False):
-        assert "would affect 2 item" in run("purge_temp_files", "--dry-run")
+        report = run("purge_temp_files", "--dry-run", "--verbose-items")
+        assert f"exports/{stale}" in report and f"exports/{fresh}" not in report
         assert DirectUpload.objects.get(id=upload_id).status == "pending"
         run("purge_temp_files")
     assert DirectUpload.objects.get(id=upload_id).status == "expired"

@@ -1,0 +1,238 @@
+"""Outbound webhooks: register endpoints, emit events, deliver them signed, retry, give up.
+
+Every payload is signed like Stripe's: header ``PhotoListing-Signature: t=<unix>,v1=<hex>`` where
+``v1 = HMAC-SHA256(secret, f"{t}.{raw_body}")``. Receivers recompute it, compare in constant time
+and refuse timestamps older than a few minutes. ``PhotoListing-Event`` names the event and
+``PhotoListing-Delivery`` the attempt; the body's ``id`` stays the same across retries and replays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+import uuid
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Agency, Membership, User
+from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
+from photolisting.errors import ApplicationError, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+
+def _check_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise ApplicationError("The URL must be http(s)://host/…", code="invalid_url")
+    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        return
+    if parsed.scheme != "https":
+        raise ApplicationError("Webhook URLs must use https.", code="invalid_url")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, None)}
+    except socket.gaierror as error:
+        raise ApplicationError("The host name does not resolve.", code="invalid_url") from error
+    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        raise ApplicationError("Webhook URLs must point to a public address.", code="invalid_url")
+
+
+def endpoint_create(
+    *, user: User, url: str, events: list[str], agency: Agency | None = None
+) -> WebhookEndpoint:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise ApplicationError(
+            f"Unknown events: {', '.join(unknown)}.",
+            code="invalid_events",
+            details={"known": list(EVENT_TYPES)},
+        )
+    _check_url(url)
+    if agency is not None:
+        membership = Membership.objects.filter(user=user, agency=agency).first()
+        if membership is None or not membership.can_manage:
+            raise PermissionDenied(
+                "Only agency admins add agency webhooks.", code="not_agency_admin"
+            )
+    return WebhookEndpoint.objects.create(
+        owner=None if agency else user,
+        agency=agency,
+        url=url,
+        events=events,
+        secret=f"plwh_{secrets.token_urlsafe(32)}",
+    )
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+    if fields.get("is_active"):
+        fields |= {"consecutive_failures": 0, "disabled_reason": ""}
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+    endpoint.save()
+    return endpoint
+
+
+def event_emit(*, user_id: int | None, agency_id: int | None, event_type: str, data: dict) -> int:
+    """Queues the event to every active endpoint of the owner that wants it, after commit."""
+    endpoints = WebhookEndpoint.objects.filter(is_active=True)
+    endpoints = (
+        endpoints.filter(agency_id=agency_id) if agency_id else endpoints.filter(owner_id=user_id)
+    )
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "created": int(time.time()),
+        "data": data,
+    }
+    deliveries = [
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event_id=event["id"],
+            event_type=event_type,
+            payload=json.loads(json.dumps(event, cls=DjangoJSONEncoder)),
+        )
+        for endpoint in endpoints
+        if endpoint.wants(event_type)
+    ]
+    for delivery in deliveries:
+        _enqueue(delivery.id)
+    return len(deliveries)
+
+
+def event_emit_for_project(project, event_type: str, data: dict) -> int:
+    return event_emit(
+        user_id=project.owner_id, agency_id=project.agency_id, event_type=event_type, data=data
+    )
+
+
+def _enqueue(delivery_id, countdown: float = 0) -> None:
+    from integrations.tasks import deliver_webhook
+
+    transaction.on_commit(
+        lambda: deliver_webhook.apply_async(args=[str(delivery_id)], countdown=countdown)
+    )
+
+
+def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    moment = timestamp or int(time.time())
+    digest = hmac.new(secret.encode(), f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={moment},v1={digest}"
+
+
+def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
+    """One attempt; on failure the next one is scheduled with exponential backoff."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(id=delivery_id).first()
+    if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+        return delivery
+    endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED, last_error="endpoint disabled"
+        )
+        return delivery
+    body = json.dumps(delivery.payload).encode()
+    request = urllib.request.Request(
+        endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "PhotoListing-Webhooks/1",
+            "PhotoListing-Event": delivery.event_type,
+            "PhotoListing-Delivery": str(delivery.id),
+            "PhotoListing-Signature": signature_header(endpoint.secret, body),
+        },
+    )
+    status, text, error = None, "", ""
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
+            status, text = response.status, response.read(500).decode("utf-8", "replace")
+    except urllib.error.HTTPError as failure:
+        status, text = failure.code, failure.read(500).decode("utf-8", "replace")
+        error = f"HTTP {failure.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        error = str(getattr(failure, "reason", failure))[:300]
+    attempts = delivery.attempts + 1
+    if status is not None and 200 <= status < 300:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.SUCCEEDED,
+            attempts=attempts,
+            response_status=status,
+            response_body=text,
+            last_error="",
+            delivered_at=timezone.now(),
+        )
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
+        return WebhookDelivery.objects.get(pk=delivery.pk)
+    final = attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
+        attempts=attempts,
+        response_status=status,
+        response_body=text,
+        last_error=error,
+    )
+    if final:
+        _count_failure(endpoint)
+    else:
+        _enqueue(delivery.pk, countdown=min(3600, 10 * 2 ** (attempts - 1)))
+    return WebhookDelivery.objects.get(pk=delivery.pk)
+
+
+def _count_failure(endpoint: WebhookEndpoint) -> None:
+    """Deliveries that failed for good, in a row, switch the endpoint off (and say so)."""
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    endpoint.refresh_from_db()
+    if (
+        endpoint.is_active
+        and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES
+    ):
+        reason = f"{endpoint.consecutive_failures} deliveries in a row failed"
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            is_active=False, disabled_reason=reason
+        )
+        recipients = (
+            [endpoint.owner.email]
+            if endpoint.owner_id
+            else list(
+                Membership.objects.filter(
+                    agency_id=endpoint.agency_id, role__in=["owner", "admin"]
+                ).values_list("user__email", flat=True)
+            )
+        )
+        send_mail(
+            "PhotoListing: a webhook endpoint was switched off",
+            f"{endpoint.url} was disabled: {reason}. Fix it, then re-enable it and replay the "
+            f"failed deliveries: {settings.SITE_URL}/integrations/webhooks/",
+            None,
+            recipients,
+        )
+
+
+def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Sends the same event (same id) again, as a new logged delivery."""
+    replay = WebhookDelivery.objects.create(
+        endpoint=delivery.endpoint,
+        event_id=delivery.event_id,
+        event_type=delivery.event_type,
+        payload=delivery.payload,
+        replay_of=delivery,
+    )
+    _enqueue(replay.id)
+    return replay
