@@ -189,7 +189,10 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
     if final:
         _count_failure(endpoint)
     else:
-        _enqueue(delivery.pk, countdown=min(3600, 10 * 2 ** (attempts - 1)))
+        _enqueue(
+            delivery.pk,
+            countdown=min(3600, settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempts - 1)),
+        )
     return WebhookDelivery.objects.get(pk=delivery.pk)
 
 

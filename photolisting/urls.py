@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("projects.api.urls")),
     path("", include("processing.api.urls")),
     path("", include("billing.api.urls")),
+    path("", include("integrations.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -26,5 +27,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("processing.urls")),
     path("", include("billing.urls")),
+    path("", include("integrations.urls")),
     path("", include("projects.urls")),
 ]

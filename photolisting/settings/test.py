@@ -22,3 +22,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real worker process can share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 WEBHOOK_ALLOW_PRIVATE_URLS = True
+# Webhook retries within a test's patience (the worker process reads these too).
+WEBHOOK_RETRY_BASE_SECONDS = 0.1
+WEBHOOK_MAX_ATTEMPTS = 3
+WEBHOOK_DISABLE_AFTER_FAILURES = 2

@@ -1,0 +1,53 @@
+"""The integrations page: webhook endpoints, their delivery log, replay."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from integrations.api.views import endpoints_visible_to
+from integrations.models import EVENT_TYPES, WebhookDelivery
+from integrations.services import delivery_replay, endpoint_create
+from photolisting.errors import ApplicationError
+
+
+@login_required
+def webhooks(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            endpoint = endpoint_create(
+                user=request.user,
+                url=request.POST.get("url", ""),
+                events=request.POST.getlist("events"),
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"Endpoint added. Its signing secret (shown once): {endpoint.secret}"
+            )
+        return redirect("webhooks")
+    endpoints = endpoints_visible_to(request.user).prefetch_related("deliveries")
+    return render(
+        request,
+        "integrations/webhooks.html",
+        {
+            "endpoints": [(e, list(e.deliveries.all()[:20])) for e in endpoints],
+            "event_types": EVENT_TYPES,
+        },
+    )
+
+
+@login_required
+@require_POST
+def replay(request: HttpRequest, delivery_id: str) -> HttpResponse:
+    delivery = WebhookDelivery.objects.filter(
+        id=delivery_id, endpoint__in=endpoints_visible_to(request.user)
+    ).first()
+    if delivery is not None:
+        delivery_replay(delivery=delivery)
+        messages.success(request, f"{delivery.event_type} sent again.")
+    return redirect("webhooks")
