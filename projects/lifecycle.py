@@ -49,7 +49,7 @@ def purge_temp_files(*, dry_run: bool = False) -> Summary:
     summary.count += uploads_purge_abandoned(dry_run=dry_run)
     cutoff = timezone.now() - timedelta(hours=settings.TEMP_FILE_MAX_AGE_HOURS)
     exports = storages["exports"]
-    for key, size in _walk(exports, ""):
+    for key, size in storage_objects(exports, ""):
         if exports.get_modified_time(key) < cutoff:
             summary.add(f"exports/{key}", size)
             if not dry_run:
@@ -57,7 +57,7 @@ def purge_temp_files(*, dry_run: bool = False) -> Summary:
     return summary
 
 
-def _walk(storage, prefix: str):
+def storage_objects(storage, prefix: str):
     try:
         folders, files = storage.listdir(prefix)
     except FileNotFoundError:
@@ -66,13 +66,13 @@ def _walk(storage, prefix: str):
         key = f"{prefix}/{name}" if prefix else name
         yield key, storage.size(key)
     for folder in folders:
-        yield from _walk(storage, f"{prefix}/{folder}" if prefix else folder)
+        yield from storage_objects(storage, f"{prefix}/{folder}" if prefix else folder)
 
 
 # --- Cold tier ------------------------------------------------------------------------------
 
 
-def _archive_path(photo: Photo) -> Path:
+def archive_path(photo: Photo) -> Path:
     return Path(settings.ARCHIVE_ROOT) / "originals" / photo.storage_key
 
 
@@ -94,7 +94,7 @@ def photo_archive(photo: Photo) -> None:
         _set_s3_storage_class(photo, settings.ARCHIVE_S3_STORAGE_CLASS)
     else:
         source = Path(storages["originals"].path(photo.storage_key))
-        target = _archive_path(photo)
+        target = archive_path(photo)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(source, target)
     Photo.objects.filter(pk=photo.pk).update(archived_at=timezone.now())
@@ -108,8 +108,8 @@ def photo_restore(photo: Photo) -> None:
     else:
         target = Path(storages["originals"].path(photo.storage_key))
         target.parent.mkdir(parents=True, exist_ok=True)
-        if _archive_path(photo).exists():
-            shutil.move(_archive_path(photo), target)
+        if archive_path(photo).exists():
+            shutil.move(archive_path(photo), target)
     Photo.objects.filter(pk=photo.pk).update(archived_at=None, last_accessed_at=timezone.now())
     photo.archived_at = None
 
