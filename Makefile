@@ -18,3 +18,4 @@ lint: install
 bench: install
 	@.venv/bin/python bench/ingest.py
 	@.venv/bin/python bench/process.py
+	@.venv/bin/python bench/delivery.py
