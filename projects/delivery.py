@@ -44,14 +44,18 @@ def signed_url(
     disposition = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     if settings.STORAGE_BACKEND == "s3":
         storage = storages[storage_name]
-        return storage.url(
-            key,
-            parameters={
+        if getattr(storage, "custom_domain", None):
+            # CloudFront: S3's own query names, forwarded to the origin, inside the signed URL.
+            parameters = {
+                "response-content-type": content_type,
+                "response-content-disposition": disposition,
+            }
+        else:
+            parameters = {
                 "ResponseContentType": content_type,
                 "ResponseContentDisposition": disposition,
-            },
-            expire=max_age,
-        )
+            }
+        return storage.url(key, parameters=parameters, expire=max_age)
     token = signing.dumps(
         {
             "s": storage_name,

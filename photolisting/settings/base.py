@@ -146,6 +146,7 @@ CELERY_WORKER_QUEUES = "ingest,process,ai,offpeak,default"
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 PHOTO_STORAGE_NAMES = ("originals", "processed", "thumbnails", "exports")
 SIGNED_URL_MAX_AGE = env.int("SIGNED_URL_MAX_AGE", default=900)
+CLOUDFRONT_DOMAIN = env.str("AWS_CLOUDFRONT_DOMAIN", default="")
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -174,6 +175,10 @@ def _storage(name: str) -> dict:
                 "default_acl": None,
                 "signature_version": "s3v4",
                 "addressing_style": "path",
+                # With a CloudFront distribution and key pair, links are CloudFront-signed.
+                "custom_domain": CLOUDFRONT_DOMAIN or None,
+                "cloudfront_key_id": env.str("AWS_CLOUDFRONT_KEY_ID", default="") or None,
+                "cloudfront_key": env_secret("AWS_CLOUDFRONT_KEY", default="") or None,
             },
         }
     raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {STORAGE_BACKEND!r}")

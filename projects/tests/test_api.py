@@ -303,3 +303,58 @@ def test_local_links_serve_ranges_and_etags(client, upload, settings):
     tail = client.get(url, HTTP_RANGE="bytes=-5")
     assert body(tail) == data[-5:]
     assert client.get(url, HTTP_RANGE=f"bytes={len(data) + 10}-").status_code == 416
+
+
+def test_cloudfront_signed_links_when_a_key_is_configured(settings):
+    """With a CloudFront key pair, links are CloudFront-signed: checked here with the public key."""
+    import base64
+    import json as jsonlib
+    from urllib.parse import parse_qs, urlsplit
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from photolisting.settings.keys import new_private_key_pem
+
+    pem = new_private_key_pem()
+    settings.STORAGE_BACKEND = "s3"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "originals": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "pl-originals",
+                "region_name": "eu-west-3",
+                "access_key": "AKIATEST",
+                "secret_key": "secret",
+                "custom_domain": "cdn.photolisting.example",
+                "cloudfront_key_id": "K2JCJMDEHXQW5F",
+                "cloudfront_key": pem,
+                "querystring_auth": True,
+            },
+        },
+    }
+    url = signed_url(
+        "originals", "p/1/original.jpg", content_type="image/jpeg", filename="a b.jpg", max_age=600
+    )
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    assert parts.netloc == "cdn.photolisting.example"
+    assert query["Key-Pair-Id"] == ["K2JCJMDEHXQW5F"]
+    assert query["response-content-disposition"] == ['inline; filename="a b.jpg"']
+    expires = int(query["Expires"][0])
+    assert 0 < expires - time.time() <= 601
+    resource = url.split("&Expires=")[0]
+    policy = jsonlib.dumps(
+        {
+            "Statement": [
+                {"Resource": resource, "Condition": {"DateLessThan": {"AWS:EpochTime": expires}}}
+            ]
+        },
+        separators=(",", ":"),
+    ).encode()
+    signature = base64.b64decode(
+        query["Signature"][0].replace("-", "+").replace("_", "=").replace("~", "/")
+    )
+    public = serialization.load_pem_private_key(pem.encode(), None).public_key()
+    public.verify(signature, policy, padding.PKCS1v15(), hashes.SHA1())  # raises if forged
