@@ -32,6 +32,7 @@ from projects.delivery import (
     read_span,
     resolve_token,
 )
+from projects.exports import portal_profiles
 from projects.forms import ProjectForm
 from projects.lifecycle import photo_touch
 from projects.sharing import (
@@ -98,6 +99,7 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
             "project": project,
             "photos": page,
             "presets": preset_list(user=request.user),
+            "portals": portal_profiles().values(),
             "max_upload_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
         },
     )

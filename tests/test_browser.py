@@ -139,3 +139,47 @@ def test_billing_page_upgrade_button_goes_to_checkout(
     session = stripe.sessions[page.url.rsplit("/", 1)[-1]]
     assert session["line_items"][0]["price"] == "price_premium_year"
     assert session["client_reference_id"] == f"user:{user.id}"
+
+
+def test_export_for_a_portal_and_share_the_gallery(
+    live_server, page, celery_worker_process, tmp_path
+):
+    import time
+
+    from django.core.files.base import ContentFile
+
+    from projects.models import Photo
+    from projects.services import photo_upload
+
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Villa Fourvière", listing_reference="VF-7")
+    photo_upload(
+        user=user, project=project, upload=ContentFile(shared_photo(INTERIOR), "salon.jpg")
+    )
+    deadline = time.monotonic() + 60
+    while Photo.objects.get(project=project).status != "ready":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/projects/{project.id}/")
+    page.select_option("#portal", "seloger")
+    page.click("#export")
+    page.wait_for_selector("#export-state a", timeout=60_000)
+    assert (
+        page.locator("#export-state a").inner_text() == "Download vf-7-seloger.zip"
+        or "vf-7" in page.locator("#export-state a").inner_text()
+    )
+
+    page.check("#share-download")
+    page.click("#share")
+    page.wait_for_selector("#share-url")
+    shared = page.locator("#share-url").get_attribute("href")
+    visitor = page.context.browser.new_page()
+    visitor.goto(shared)
+    assert "Villa Fourvière" in visitor.content()
+    assert visitor.locator("#shared-grid img").count() == 1
+    assert visitor.locator("text=Download").count() == 1
