@@ -278,8 +278,42 @@ class TestSignedLinks:
         assert "X-Amz-Signature=" in url and "X-Amz-Expires=" in url
         status, _headers, body = fetch(url)
         assert status == 200 and Image.open(io.BytesIO(body)).size == (64, 48)
-        # moto serves presigned URLs without checking their signature, so refusal of a tampered
-        # S3 link can only be tested against a server that verifies SigV4.
+
+    def test_tampered_and_expired_s3_links_are_refused(self, upload, fetch, settings):
+        """moto does not check presigned signatures: a gate doing S3's SigV4 check sits in front."""
+        if settings.STORAGE_BACKEND != "s3":
+            pytest.skip("S3 mode only")
+        from django.core.files.storage import storages
+
+        from tests.fakes import s3_presign_gate
+
+        upstream = settings.STORAGES["originals"]["OPTIONS"]["endpoint_url"]
+        gate, gate_url = s3_presign_gate.start(upstream, storages["originals"].secret_key)
+        try:
+            photo = Photo.objects.get(id=upload(small_jpeg()).json()["id"])
+            url = signed_url(
+                "originals", photo.storage_key, content_type="image/jpeg", filename="a.jpg"
+            )
+            through_gate = url.replace(upstream, gate_url)
+            status, headers, body = fetch(through_gate)
+            assert status == 200 and Image.open(io.BytesIO(body)).size == (64, 48)
+            assert headers["Content-Disposition"] == 'inline; filename="a.jpg"'
+            forged = through_gate.replace("filename%3D%22a.jpg", "filename%3D%22b.jpg")
+            assert forged != through_gate and fetch(forged)[0] == 403
+            other_key = through_gate.replace("original.jpg", "original.png")
+            assert fetch(other_key)[0] == 403
+            short = signed_url(
+                "originals",
+                photo.storage_key,
+                content_type="image/jpeg",
+                filename="a.jpg",
+                max_age=1,
+            ).replace(upstream, gate_url)
+            assert fetch(short)[0] == 200
+            time.sleep(2.1)
+            assert fetch(short)[0] == 403
+        finally:
+            gate.shutdown()
 
 
 @pytest.mark.django_db
