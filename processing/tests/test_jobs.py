@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Membership
@@ -233,11 +234,14 @@ def test_agency_projects_draw_on_the_agency_quota(api, user, project, ready_phot
 
 
 def test_offpeak_jobs_wait_for_the_window_and_cancel_gives_quota_back(
-    api, ready_photos, user, settings, wait_for_job
+    api, ready_photos, user, settings, wait_for_job, time_machine
 ):
     from processing.services import offpeak_release
 
-    hour = time.localtime().tm_hour
+    # Mid-day on a fixed date, so the hour cannot roll over between two checks.
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    time_machine.move_to(noon, tick=True)  # the plugin's fixture: undone after the test
+    hour = 12
     settings.OFFPEAK_WINDOW = ((hour + 2) % 24, (hour + 3) % 24)
     photos = ready_photos(2)
     jobs = start(api, photos, "natural", lane="offpeak").json()["jobs"]
