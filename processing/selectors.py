@@ -41,8 +41,10 @@ def job_list(
     status: str | None = None,
     photo_id: str | None = None,
 ) -> QuerySet[Job]:
-    jobs = Job.objects.filter(project__in=projects_visible_to(user)).select_related(
-        "result_version", "photo"
+    jobs = (
+        Job.objects.filter(project__in=projects_visible_to(user))
+        .select_related("result_version", "photo")
+        .prefetch_related("result_version__renditions")
     )
     if batch_id:
         jobs = jobs.filter(batch_id=batch_id)

@@ -405,3 +405,20 @@ def test_worker_killed_mid_job_completes_once_after_restart(
     assert job.attempts == 2
     assert PhotoVersion.objects.filter(photo_id=photo).count() == 1
     assert job.result_version is not None
+
+
+def test_job_list_queries_do_not_grow_with_the_page(
+    api, ready_photos, wait_for_job, django_assert_max_num_queries
+):
+    photos = ready_photos(3)
+    for job in api.post(
+        "/api/v1/jobs/", {"photos": photos, "preset": "natural"}, format="json"
+    ).json()["jobs"]:
+        wait_for_job(job["id"])
+    with django_assert_max_num_queries(8):
+        page = api.get("/api/v1/jobs/").json()
+    assert len(page["results"]) == 3 and all(
+        j["result"]["urls"]["preview"] for j in page["results"]
+    )
+    with django_assert_max_num_queries(10):
+        assert len(api.get("/api/v1/photos/").json()["results"]) == 3
