@@ -6,14 +6,18 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 import cv2
 import numpy as np
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db.models import F
+from django.utils import timezone
 from PIL import Image
 
 from processing.models import AIResult
@@ -84,14 +88,18 @@ class AIRunner:
             rgba = np.dstack([sent, np.where(small_mask, 0, 255).astype(np.uint8)])
             mask_png = png_bytes(Image.fromarray(rgba, "RGBA"))
         key = self._cache_key(sent, operation, params, prompt, mask_regions)
-        result_png = self._cached(key)
+        result_png = self._cached(key) or self._claim_or_wait(key, operation)
         if result_png is None:
-            answer = self.provider.edit(
-                image_png=png_bytes(sent),
-                mask_png=mask_png,
-                prompt=prompt,
-                size=f"{send_w}x{send_h}",
-            )
+            try:
+                answer = self.provider.edit(
+                    image_png=png_bytes(sent),
+                    mask_png=mask_png,
+                    prompt=prompt,
+                    size=f"{send_w}x{send_h}",
+                )
+            except Exception:
+                AIResult.objects.filter(key=key, storage_key="").delete()  # let others try
+                raise
             self.usage.add(answer.usage, answer.cost)
             result_png = answer.image
             self._remember(key, operation, answer)
@@ -119,8 +127,35 @@ class AIRunner:
         }
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 
+    def _claim_or_wait(self, key: str, operation: str) -> bytes | None:
+        """Claims the request (None: go ahead and pay), or waits for whoever holds the claim
+        and returns their answer. A claim older than the provider's worst case is taken over."""
+        deadline = time.monotonic() + claim_ttl()
+        while True:
+            claim, created = AIResult.objects.get_or_create(
+                key=key,
+                defaults={
+                    "provider": self.provider.name,
+                    "model": self.provider.model,
+                    "operation": operation,
+                    "claimed_at": timezone.now(),
+                },
+            )
+            if created:
+                return None
+            if claim.storage_key:
+                return self._cached(key)
+            stale = timezone.now() - timedelta(seconds=claim_ttl())
+            if AIResult.objects.filter(pk=claim.pk, storage_key="", claimed_at__lt=stale).update(
+                claimed_at=timezone.now()
+            ):
+                return None
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.25)
+
     def _cached(self, key: str) -> bytes | None:
-        hit = AIResult.objects.filter(key=key).first()
+        hit = AIResult.objects.filter(key=key).exclude(storage_key="").first()
         if hit is None or not storages["processed"].exists(hit.storage_key):
             return None
         AIResult.objects.filter(pk=hit.pk).update(hits=F("hits") + 1)
@@ -141,5 +176,11 @@ class AIRunner:
                 "storage_key": storage_key,
                 "usage": answer.usage,
                 "cost": answer.cost,
+                "claimed_at": None,
             },
         )
+
+
+def claim_ttl() -> float:
+    """The longest a provider call can take, retries included."""
+    return settings.OPENAI_TIMEOUT * (settings.OPENAI_MAX_RETRIES + 1)

@@ -162,13 +162,15 @@ class Job(models.Model):
 
 
 class AIResult(models.Model):
-    """A provider's answer, kept so the same request never pays twice."""
+    """A provider's answer, kept so the same request never pays twice. A row without a
+    ``storage_key`` is a claim: someone is asking the provider right now, others wait for it."""
 
     key = models.CharField(max_length=64, unique=True)
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=60)
     operation = models.CharField(max_length=40)
-    storage_key = models.CharField(max_length=300)
+    storage_key = models.CharField(max_length=300, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     usage = models.JSONField(default=dict, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     hits = models.PositiveIntegerField(default=0)

@@ -422,3 +422,31 @@ def test_job_list_queries_do_not_grow_with_the_page(
     )
     with django_assert_max_num_queries(10):
         assert len(api.get("/api/v1/photos/").json()["results"]) == 3
+
+
+def test_two_identical_ai_requests_at_once_pay_once(
+    api, user, ready_photos, wait_for_job, openai, client_for
+):
+    (photo,) = ready_photos(1)
+    openai.delay = 1.5
+    job_ids: list[str] = []
+
+    def request() -> None:
+        try:
+            body = {"photos": [photo], "preset": "virtual-staging-living-room"}
+            job_ids.append(
+                client_for(user).post("/api/v1/jobs/", body, format="json").json()["jobs"][0]["id"]
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    jobs = [wait_for_job(job_id) for job_id in job_ids]
+    assert [job.status for job in jobs] == ["succeeded", "succeeded"]
+    assert openai.successes == 1, "the second request waited for the first answer"
+    assert sorted(job.provider_usage.get("calls", 0) for job in jobs) == [0, 1]
+    assert sum(job.cost for job in jobs) == max(job.cost for job in jobs) > 0
