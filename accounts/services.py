@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import Agency, Membership, User
+from accounts.models import Agency, Invitation, Membership, User
 from billing.services import QuotaExceeded, subscription_for
 from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+
+INVITATION_TTL = timedelta(days=14)
 
 
 def _check_manager(agency: Agency, user: User) -> Membership:
@@ -25,25 +33,12 @@ def _after_seat_change(agency: Agency) -> None:
     transaction.on_commit(lambda: sync_agency_seats.delay(agency.id))
 
 
-@transaction.atomic
-def membership_add(
-    *, agency: Agency, by: User, email: str, role: str = Membership.Role.MEMBER
-) -> Membership:
-    """Adds an existing account to the team, if the plan has a seat left."""
-    _check_manager(agency, by)
-    if role == Membership.Role.OWNER:
-        raise ApplicationError("New members join as admin or member.", code="invalid_role")
-    Agency.objects.select_for_update().get(pk=agency.pk)  # one seat count at a time
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise NotFound(
-            f"No PhotoListing account uses {email}; ask them to sign up first.",
-            code="account_not_found",
-        )
-    if Membership.objects.filter(agency=agency, user=user).exists():
-        raise Conflict(f"{email} is already in {agency.name}.", code="already_member")
+def _check_seat_free(agency: Agency) -> None:
+    """Members and open invitations both hold a seat, so accepting never overfills the plan."""
     plan = subscription_for(agency=agency).plan
-    seats_used = Membership.objects.filter(agency=agency).count()
+    seats_used = (
+        Membership.objects.filter(agency=agency).count() + _open_invitations(agency).count()
+    )
     if seats_used >= plan.seats:
         raise QuotaExceeded(
             f"The {plan.name} plan includes {plan.seats} seat{'s' if plan.seats != 1 else ''} "
@@ -51,8 +46,78 @@ def membership_add(
             code="seat_limit",
             details={"seats": plan.seats, "used": seats_used, "upgrade_url": "/billing/"},
         )
+
+
+def _open_invitations(agency: Agency):
+    return Invitation.objects.filter(agency=agency, accepted_at=None, expires_at__gt=timezone.now())
+
+
+@transaction.atomic
+def membership_add(
+    *, agency: Agency, by: User, email: str, role: str = Membership.Role.MEMBER
+) -> Membership | Invitation:
+    """Adds an account to the team, or invites the address by email when it has none yet,
+    if the plan has a seat left."""
+    _check_manager(agency, by)
+    if role == Membership.Role.OWNER:
+        raise ApplicationError("New members join as admin or member.", code="invalid_role")
+    Agency.objects.select_for_update().get(pk=agency.pk)  # one seat count at a time
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and Membership.objects.filter(agency=agency, user=user).exists():
+        raise Conflict(f"{email} is already in {agency.name}.", code="already_member")
+    if user is None and _open_invitations(agency).filter(email__iexact=email).exists():
+        raise Conflict(f"{email} has already been invited.", code="already_invited")
+    _check_seat_free(agency)
+    if user is None:
+        invitation = Invitation.objects.create(
+            agency=agency,
+            email=email,
+            role=role,
+            token=secrets.token_urlsafe(24),
+            invited_by=by,
+            expires_at=timezone.now() + INVITATION_TTL,
+        )
+        transaction.on_commit(lambda: _send_invitation(invitation))
+        return invitation
     membership = Membership.objects.create(agency=agency, user=user, role=role)
     _after_seat_change(agency)
+    return membership
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    send_mail(
+        f"{invitation.invited_by or 'A colleague'} invites you to {invitation.agency.name}",
+        f"Join {invitation.agency.name} on PhotoListing: sign up with this address "
+        f"({invitation.email}), then open {settings.SITE_URL}/invitations/{invitation.token}/ "
+        f"before {invitation.expires_at:%d %B %Y}.",
+        None,
+        [invitation.email],
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: User) -> Membership:
+    invitation = (
+        Invitation.objects.select_for_update().select_related("agency").filter(token=token).first()
+    )
+    if invitation is None or invitation.expires_at <= timezone.now():
+        raise NotFound(
+            "This invitation does not exist or has expired.", code="invitation_not_found"
+        )
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been used.", code="invitation_used")
+    if invitation.email.lower() != user.email.lower():
+        raise PermissionDenied(
+            f"This invitation is for {invitation.email}; log in with that address.",
+            code="invitation_other_email",
+        )
+    membership, _ = Membership.objects.get_or_create(
+        agency=invitation.agency, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    _after_seat_change(invitation.agency)
     return membership
 
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import Membership
+from accounts.models import Invitation, Membership
 from accounts.selectors import agency_get_for_member, membership_list
 from photolisting.api import validated
 from photolisting.errors import NotFound
@@ -110,8 +110,11 @@ class MemberListCreateView(APIView):
     def post(self, request: Request, agency_id: int) -> Response:
         agency = agency_get_for_member(user=request.user, agency_id=agency_id)
         data = validated(MemberInput, request.data)
-        membership = services.membership_add(agency=agency, by=request.user, **data)
-        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED)
+        added = services.membership_add(agency=agency, by=request.user, **data)
+        if isinstance(added, Invitation):
+            body = {"invited": added.email, "role": added.role, "expires_at": added.expires_at}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(MemberOutput(added).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):

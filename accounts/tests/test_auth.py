@@ -90,3 +90,42 @@ def test_app_client_logs_in_with_jwt_and_calls_the_api():
     forged = app.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {access[:-4]}AAAA")
     assert forged.status_code in (401, 403)
     assert forged.json()["error"]["code"] == "authentication_failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inviting_someone_without_an_account(client):
+    from accounts.models import Membership
+    from billing.models import Plan
+
+    Plan.objects.filter(code="free").update(seats=2)
+    owner = UserFactory()
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_login(owner)
+    agency_id = api.post("/api/v1/agencies/", {"name": "Immo Croix-Rousse"}, format="json").json()[
+        "agency_id"
+    ]
+    invited = api.post(
+        f"/api/v1/agencies/{agency_id}/members/", {"email": "Newcomer@Example.com"}, format="json"
+    )
+    assert invited.status_code == 202 and invited.json()["invited"] == "newcomer@example.com"
+    assert mail.outbox[-1].to == ["newcomer@example.com"]
+    link = re.search(r"/invitations/[\w-]+/", mail.outbox[-1].body).group(0)
+    # The invitation holds the last seat: nobody else can be added meanwhile.
+    full = api.post(
+        f"/api/v1/agencies/{agency_id}/members/", {"email": UserFactory().email}, format="json"
+    )
+    assert full.status_code == 402 and full.json()["error"]["code"] == "seat_limit"
+
+    assert client.get(link).status_code == 302  # log in or sign up first
+    stranger = UserFactory()
+    client.force_login(stranger)
+    client.get(link)
+    assert not Membership.objects.filter(user=stranger).exists()
+    newcomer = UserFactory(email="newcomer@example.com")
+    client.force_login(newcomer)
+    assert client.get(link, follow=True).status_code == 200
+    assert Membership.objects.get(user=newcomer).agency_id == agency_id
+    client.get(link)
+    assert Membership.objects.filter(agency_id=agency_id).count() == 2
