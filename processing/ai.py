@@ -16,7 +16,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
@@ -64,8 +64,9 @@ def region_mask(shape: tuple[int, int], regions: list) -> np.ndarray:
 
 
 class AIRunner:
-    def __init__(self, provider: ImageEditProvider) -> None:
+    def __init__(self, provider: ImageEditProvider, *, claimant: str = "") -> None:
         self.provider = provider
+        self.claimant = claimant  # a job: its own earlier, interrupted attempt never blocks it
         self.usage = AIUsage()
 
     def edit(
@@ -139,15 +140,20 @@ class AIRunner:
                     "model": self.provider.model,
                     "operation": operation,
                     "claimed_at": timezone.now(),
+                    "claimed_by": self.claimant,
                 },
             )
             if created:
                 return None
             if claim.storage_key:
                 return self._cached(key)
+            # Taken over when stale, or when it is this job's own claim from an attempt that died.
             stale = timezone.now() - timedelta(seconds=claim_ttl())
-            if AIResult.objects.filter(pk=claim.pk, storage_key="", claimed_at__lt=stale).update(
-                claimed_at=timezone.now()
+            takeover = Q(claimed_at__lt=stale)
+            if self.claimant:
+                takeover |= Q(claimed_by=self.claimant)
+            if AIResult.objects.filter(takeover, pk=claim.pk, storage_key="").update(
+                claimed_at=timezone.now(), claimed_by=self.claimant
             ):
                 return None
             if time.monotonic() > deadline:

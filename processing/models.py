@@ -171,6 +171,7 @@ class AIResult(models.Model):
     operation = models.CharField(max_length=40)
     storage_key = models.CharField(max_length=300, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True, help_text="The job asking.")
     usage = models.JSONField(default=dict, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
     hits = models.PositiveIntegerField(default=0)

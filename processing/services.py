@@ -422,7 +422,7 @@ def _context_for(job: Job) -> OperationContext:
         with storages["originals"].open(agency.logo_key, "rb") as logo:
             context.logo = Image.open(logo).copy()
     if job.reserved_ai:
-        context.ai = AIRunner(get_provider())
+        context.ai = AIRunner(get_provider(), claimant=str(job.id))
     if job.bracket:
         photos = {str(p.id): p for p in Photo.objects.filter(id__in=job.bracket)}
         shots = [_load_upright(photos[photo_id]) for photo_id in job.bracket]
