@@ -174,6 +174,36 @@ def openai(openai_fake):
     state.reset()
 
 
+@pytest.fixture(autouse=True)
+def _quiet_worker_before_flush(request):
+    """With a real worker, a transactional test waits for the work it started to settle before
+    its tables are truncated; otherwise TRUNCATE and the worker's transaction can deadlock."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if settings.CELERY_TASK_ALWAYS_EAGER or not transactional:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
+    yield
+    from integrations.models import WebhookDelivery
+    from projects.models import Export
+
+    busy = [
+        Photo.objects.filter(status__in=[Photo.Status.UPLOADED, Photo.Status.PROCESSING]),
+        Job.objects.filter(status=Job.Status.RUNNING),
+        Job.objects.filter(status=Job.Status.QUEUED, enqueued_at__isnull=False),
+        Export.objects.filter(status__in=[Export.Status.QUEUED, Export.Status.RUNNING]),
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, endpoint__is_active=True
+        ),
+    ]
+    deadline = time.monotonic() + 30
+    while any(queryset.exists() for queryset in busy) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def wait_for_ingest(celery_worker_process):
     """Returns the photo once ingest has decided (ready or rejected)."""
