@@ -175,7 +175,3 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.stripe_id
-
-    @property
-    def amount_display(self) -> str:
-        return f"{self.amount_paid / 100:.2f} {self.currency.upper()}"

@@ -88,10 +88,8 @@ class CancelView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(SubjectInput, request.data)
         subscription = subscription_from(request, data.get("agency"))
-        subscription_cancel(user=request.user, subscription=subscription)
-        return Response(
-            billing_overview(subscription=subscription_from(request, data.get("agency")))
-        )
+        subscription = subscription_cancel(user=request.user, subscription=subscription)
+        return Response(billing_overview(subscription=subscription))
 
 
 @csrf_exempt
