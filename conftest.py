@@ -206,8 +206,8 @@ def _quiet_worker_before_flush(request):
 
 @pytest.fixture
 def wait_for_ingest(celery_worker_process):
-    """Returns the photo once ingest has decided (ready or rejected)."""
-    finished = (Photo.Status.READY, Photo.Status.REJECTED)
+    """Returns the photo once ingest has decided (ready, rejected or failed)."""
+    finished = (Photo.Status.READY, Photo.Status.REJECTED, Photo.Status.FAILED)
     return lambda photo_id, timeout=60: _wait_for_status(Photo, photo_id, finished, timeout)
 
 

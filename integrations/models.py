@@ -12,6 +12,7 @@ from accounts.models import owned_by_user_xor_agency
 EVENT_TYPES = (
     "photo.ingested",
     "photo.rejected",
+    "photo.failed",
     "job.succeeded",
     "job.failed",
     "batch.completed",

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 import pillow_heif
+from celery.exceptions import SoftTimeLimitExceeded
 from PIL import Image, ImageFile
 
 pillow_heif.register_heif_opener()
@@ -61,13 +65,23 @@ _TRANSPOSE_FOR_ORIENTATION = {
 }
 
 
-class ImageRejected(Exception):
-    """The bytes are not a photo we can accept; ``code`` is stable, ``message`` is for people."""
+# Above this many pixels per byte of file, an over-limit image is a bomb, not a big photo: real
+# photos hold a few pixels per byte (JPEG ~4-10, a flat PNG a few hundred).
+_BOMB_PIXELS_PER_BYTE = 1000
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+
+class ImageRejected(Exception):
+    """The bytes are not a photo we can accept.
+
+    ``code`` is stable for clients (the product words it for people); ``detail`` is what the
+    image library said, for the log only; ``pixels`` is the size the file claims, when known.
+    """
+
+    def __init__(self, code: str, detail: str = "", *, pixels: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
-        self.message = message
+        self.detail = detail
+        self.pixels = pixels
 
 
 @dataclass(frozen=True)
@@ -119,28 +133,20 @@ def sniff_format(head: bytes) -> str | None:
 
 def analyse(data: bytes, *, specs: tuple[RenditionSpec, ...], max_pixels: int) -> Analysis:
     """Validate, describe and render an original. Raises ImageRejected with a reason."""
-    if not data:
-        raise ImageRejected("empty_file", "The file is empty.")
-    image_format = sniff_format(data[:SNIFF_BYTES])
-    if image_format is None:
-        raise ImageRejected(
-            "unsupported_format",
-            "This is not a JPEG, PNG, WebP, HEIC/HEIF or TIFF photo.",
-        )
-    image = _open(data, image_format, max_pixels)
+    image_format = _accepted_format(data)
+    with _decoding(data, image_format), _open(data, image_format, max_pixels) as image:
+        return _analyse(image, image_format, specs)
+
+
+def _analyse(image: Image.Image, image_format: str, specs: tuple[RenditionSpec, ...]) -> Analysis:
+    # Reading EXIF can decode the whole file (PNG), so it belongs inside the decoding boundary.
     exif = image.getexif()
     orientation = exif.get(_TAG_ORIENTATION, 1)
     if orientation not in range(1, 9):
         orientation = 1
     stored_width, stored_height = image.size
-    largest = max(spec.long_edge for spec in specs)
-    _draft_for(image, largest)
-    try:
-        image.load()
-    except Exception as error:  # Pillow raises OSError, SyntaxError, ValueError… on bad data.
-        raise ImageRejected(
-            "corrupt_image", f"The file is damaged or truncated and cannot be decoded ({error})."
-        ) from error
+    _draft_for(image, max(spec.long_edge for spec in specs))
+    image.load()
 
     working = _to_display_mode(image)
     renditions: dict[str, EncodedRendition] = {}
@@ -170,31 +176,90 @@ def analyse(data: bytes, *, specs: tuple[RenditionSpec, ...], max_pixels: int) -
     )
 
 
-def _open(data: bytes, image_format: str, max_pixels: int) -> Image.Image:
+def _accepted_format(data: bytes) -> str:
+    if not data:
+        raise ImageRejected("empty_file")
+    image_format = sniff_format(data[:SNIFF_BYTES])
+    if image_format is None:
+        raise ImageRejected("unsupported_format", "unknown signature")
+    return image_format
+
+
+@contextmanager
+def _decoding(data: bytes, image_format: str) -> Iterator[None]:
+    """The one boundary around the image library: whatever it raises while reading these bytes
+    (OSError, ValueError, SyntaxError, EOFError, MemoryError…) is a rejection with a code, never
+    an error to retry. A worker's soft time limit passes through: that is ours, not the file's."""
+    try:
+        yield
+    except (ImageRejected, SoftTimeLimitExceeded):
+        raise
+    except Exception as error:
+        raise _rejection_for(error, data, image_format) from error
+
+
+def _rejection_for(error: Exception, data: bytes, image_format: str) -> ImageRejected:
+    detail = f"{type(error).__name__}: {error}"
+    text = str(error).lower()
+    if isinstance(error, MemoryError) or "decompressed data too large" in text:
+        return ImageRejected("decompression_bomb", detail)
+    if "too much memory" in text:  # PNG: text chunks over PngImagePlugin.MAX_TEXT_MEMORY
+        return ImageRejected("decompression_bomb", detail)
+    if "decoder" in text and "not available" in text:  # e.g. a TIFF compression Pillow lacks
+        return ImageRejected("unsupported_format", detail)
+    if (
+        isinstance(error, EOFError)
+        or "truncated" in text
+        or "end of file" in text
+        or _ends_early(data, image_format)
+    ):
+        return ImageRejected("truncated_image", detail)
+    return ImageRejected("corrupt_image", detail)
+
+
+def _ends_early(data: bytes, image_format: str) -> bool:
+    """Whether a file that failed to decode is missing its end, by the container's own rules."""
+    if image_format == "PNG":
+        return b"IEND" not in data[-12:]
+    if image_format == "WEBP":
+        return int.from_bytes(data[4:8], "little") + 8 > len(data)
+    return False
+
+
+@contextmanager
+def _open(data: bytes, image_format: str, max_pixels: int) -> Iterator[Image.Image]:
+    """Reads the header only, refuses oversized images before any pixel is decoded, and frees
+    the decoder's buffers when the caller is done."""
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # The configured limit decides (below), not Pillow's default warning threshold.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS[image_format])
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise _bomb(error) from error
-        except Exception as error:
-            raise ImageRejected(
-                "corrupt_image",
-                f"The file starts like a {image_format} image but cannot be read ({error}).",
-            ) from error
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise ImageRejected("corrupt_image", "The image has no pixels.")
-    if width * height > max_pixels:
-        raise _bomb(f"{width}×{height} is {width * height / 1e6:.0f} megapixels")
-    return image
+        except Image.DecompressionBombError as error:
+            raise _oversized(_claimed_pixels(str(error)), len(data), max_pixels) from error
+    try:
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise ImageRejected("corrupt_image", f"size {width}x{height}")
+        if width * height > max_pixels:
+            raise _oversized(width * height, len(data), max_pixels)
+        yield image
+    finally:
+        image.close()
 
 
-def _bomb(reason: object) -> ImageRejected:
-    return ImageRejected(
-        "decompression_bomb",
-        f"The image is too large to process safely ({reason}).",
-    )
+def _claimed_pixels(message: str) -> int | None:
+    """Pillow's bomb error names the size ("Image size (N pixels) exceeds limit…")."""
+    match = re.search(r"\((\d+) pixels\)", message)
+    return int(match.group(1)) if match else None
+
+
+def _oversized(pixels: int | None, size: int, max_pixels: int) -> ImageRejected:
+    if pixels is None or pixels > _BOMB_PIXELS_PER_BYTE * max(size, 1):
+        return ImageRejected(
+            "decompression_bomb", f"{pixels} pixels in {size} bytes", pixels=pixels
+        )
+    return ImageRejected("too_many_pixels", f"{pixels} pixels, limit {max_pixels}", pixels=pixels)
 
 
 def _draft_for(image: Image.Image, long_edge: int) -> None:
@@ -281,19 +346,16 @@ def _capture_time(exif: Image.Exif) -> datetime | None:
 def decode_upright(data: bytes, *, max_pixels: int) -> tuple[Image.Image, bytes | None]:
     """Full-resolution decode, turned upright, in RGB (transparency flattened onto white), with
     its colour profile. For processing: ingest has already vouched for these bytes."""
-    image_format = sniff_format(data[:SNIFF_BYTES])
-    if image_format is None:
-        raise ImageRejected("unsupported_format", "This is not a supported photo format.")
-    image = _open(data, image_format, max_pixels)
-    orientation = image.getexif().get(_TAG_ORIENTATION, 1)
-    icc = image.info.get("icc_profile")
-    try:
+    image_format = _accepted_format(data)
+    with _decoding(data, image_format), _open(data, image_format, max_pixels) as image:
+        orientation = image.getexif().get(_TAG_ORIENTATION, 1)
+        icc = image.info.get("icc_profile")
         image.load()
-    except Exception as error:
-        raise ImageRejected("corrupt_image", f"The file cannot be decoded ({error}).") from error
-    image = _to_display_mode(image)
-    if image.mode == "RGBA":
-        flat = Image.new("RGB", image.size, (255, 255, 255))
-        flat.paste(image, mask=image.getchannel("A"))
-        image = flat
-    return _apply_orientation(image, orientation if orientation in range(1, 9) else 1), icc
+        decoded = _to_display_mode(image)
+        if decoded.mode == "RGBA":
+            flat = Image.new("RGB", decoded.size, (255, 255, 255))
+            flat.paste(decoded, mask=decoded.getchannel("A"))
+            decoded = flat
+        elif decoded is image:
+            decoded = image.copy()  # ``image`` is closed on the way out
+        return _apply_orientation(decoded, orientation if orientation in range(1, 9) else 1), icc

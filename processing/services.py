@@ -34,6 +34,7 @@ from processing.ops.encode import EncodedImage
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
 from projects.lifecycle import photo_restore
 from projects.models import Photo, PhotoVersion, Project, Rendition
+from projects.problems import problem_message
 
 logger = logging.getLogger(__name__)
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -384,7 +385,9 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
         return Job.objects.get(id=job.id)
     except ProviderRefused as refusal:
         return _job_fail(job, refusal.code, refusal.message, context)
-    except (imaging.ImageRejected, ValueError) as error:
+    except imaging.ImageRejected as rejection:
+        return _job_fail(job, rejection.code, problem_message(rejection.code), context)
+    except ValueError as error:
         return _job_fail(job, "invalid_input", str(error), context)
     except Exception as error:  # ProviderUnavailable, storage hiccups, bugs: retry, then give up
         if isinstance(error, ProviderUnavailable):

@@ -30,6 +30,7 @@ from processing.ops import OperationContext, validate_operations
 from projects.delivery import signed_url
 from projects.lifecycle import photo_restore
 from projects.models import Export, Photo, Project
+from projects.problems import problem_message
 
 logger = logging.getLogger(__name__)
 PORTALS_FILE = Path(__file__).with_name("portals.json")
@@ -202,8 +203,11 @@ def export_build(*, export_id: str) -> Export | None:
                 )
     except (imaging.ImageRejected, ValueError, OSError) as error:
         logger.exception("export %s failed", export.id)
+        message = (
+            problem_message(error.code) if isinstance(error, imaging.ImageRejected) else str(error)
+        )
         Export.objects.filter(pk=export.pk).update(
-            status=Export.Status.FAILED, error_message=str(error)[:500], finished_at=timezone.now()
+            status=Export.Status.FAILED, error_message=message[:500], finished_at=timezone.now()
         )
         return Export.objects.get(pk=export.pk)
     export.status, export.progress, export.finished_at = (

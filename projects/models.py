@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import owned_by_user_xor_agency
 
@@ -76,6 +77,9 @@ class Photo(models.Model):
         PROCESSING = "processing", "Processing"
         READY = "ready", "Ready"
         REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    IN_FLIGHT = (Status.UPLOADED, Status.PROCESSING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="photos")
@@ -91,8 +95,14 @@ class Photo(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     format = models.CharField(max_length=10, help_text="Format found in the bytes, e.g. JPEG.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    # Why the photo is rejected (the file) or failed (our side); the message is the English
+    # wording at that moment, for admins and webhooks: people get it from the code, translated.
     rejection_code = models.CharField(max_length=40, blank=True)
     rejection_message = models.CharField(max_length=300, blank=True)
+    # When ingest was last asked for (upload, user retry, sweep), and how often the sweep has
+    # re-queued it since: the sweep re-queues a stuck photo once, then marks it failed.
+    ingest_queued_at = models.DateTimeField(default=timezone.now)
+    ingest_sweeps = models.PositiveSmallIntegerField(default=0)
     width = models.PositiveIntegerField(null=True, blank=True, help_text="Upright width.")
     height = models.PositiveIntegerField(null=True, blank=True, help_text="Upright height.")
     orientation = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -114,6 +124,11 @@ class Photo(models.Model):
         indexes = [
             models.Index(fields=["project", "-created_at"]),
             models.Index(fields=["project", "sha256"]),
+            models.Index(
+                fields=["ingest_queued_at"],
+                condition=Q(status__in=["uploaded", "processing"]),
+                name="photo_ingest_in_flight",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

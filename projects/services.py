@@ -6,6 +6,7 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
@@ -18,6 +19,7 @@ from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
 from processing import imaging
 from projects.models import Folder, Photo, Project, Rendition
+from projects.problems import problem_message
 
 logger = logging.getLogger(__name__)
 
@@ -145,12 +147,12 @@ def photo_upload(
     if folder is not None and folder.project_id != project.id:
         raise ApplicationError("The folder belongs to another project.", code="folder_mismatch")
     if upload.size == 0:
-        raise ApplicationError("The file is empty.", code="empty_file")
+        raise ApplicationError(problem_message("empty_file"), code="empty_file")
     upload.seek(0)
     image_format = imaging.sniff_format(upload.read(imaging.SNIFF_BYTES))
     if image_format is None:
         raise ApplicationError(
-            "Only JPEG, PNG, WebP, HEIC/HEIF and TIFF photos are accepted.",
+            problem_message("unsupported_format"),
             code="unsupported_format",
             status=415,
         )
@@ -233,9 +235,9 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
     The claim is a compare-and-set, so the slow image work runs outside any transaction; a
     redelivered task (worker lost mid-ingest) redoes the work and overwrites the same keys.
     """
-    claimed = Photo.objects.filter(
-        id=photo_id, status__in=[Photo.Status.UPLOADED, Photo.Status.PROCESSING]
-    ).update(status=Photo.Status.PROCESSING)
+    claimed = Photo.objects.filter(id=photo_id, status__in=Photo.IN_FLIGHT).update(
+        status=Photo.Status.PROCESSING
+    )
     photo = Photo.objects.select_related("project").filter(id=photo_id).first()
     if not claimed or photo is None:
         return photo
@@ -246,7 +248,8 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
             data, specs=RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
         )
     except imaging.ImageRejected as rejection:
-        return _photo_reject(photo, rejection.code, rejection.message)
+        logger.info("photo %s rejected: %s", photo.id, rejection)
+        return _photo_end(photo, Photo.Status.REJECTED, rejection.code)
 
     stored = {
         name: _store_rendition(photo, rendition) for name, rendition in analysis.renditions.items()
@@ -312,10 +315,11 @@ def _earlier_duplicate(photo: Photo) -> Photo | None:
     )
 
 
-def _photo_reject(photo: Photo, code: str, message: str) -> Photo:
-    """The original stays in storage so support can inspect what was sent."""
-    logger.info("photo %s rejected: %s", photo.id, code)
-    photo.status = Photo.Status.REJECTED
+def _photo_end(photo: Photo, status: str, code: str) -> Photo:
+    """Rejected (the file) or failed (our side), with a reason; the original stays in storage
+    so support can inspect what was sent and the user can retry or delete."""
+    message = problem_message(code)
+    photo.status = status
     photo.rejection_code = code
     photo.rejection_message = message[:300]
     photo.ingested_at = timezone.now()
@@ -323,7 +327,7 @@ def _photo_reject(photo: Photo, code: str, message: str) -> Photo:
         photo.save(update_fields=["status", "rejection_code", "rejection_message", "ingested_at"])
         event_emit_for_project(
             photo.project,
-            "photo.rejected",
+            f"photo.{status}",
             {
                 "photo": str(photo.id),
                 "project": str(photo.project_id),
@@ -332,6 +336,70 @@ def _photo_reject(photo: Photo, code: str, message: str) -> Photo:
             },
         )
     return photo
+
+
+def photo_ingest_fail(*, photo_id: uuid.UUID | str, code: str = "ingest_failed") -> Photo | None:
+    """Ends an ingest that our side could not finish, unless it finished meanwhile."""
+    photo = (
+        Photo.objects.select_related("project")
+        .filter(id=photo_id, status__in=Photo.IN_FLIGHT)
+        .first()
+    )
+    if photo is None:
+        return None
+    return _photo_end(photo, Photo.Status.FAILED, code)
+
+
+def photo_ingest_retry(*, photo: Photo) -> Photo:
+    """Queues a failed or rejected photo's ingest again (say, after an outage on our side)."""
+    retried = Photo.objects.filter(
+        id=photo.id, status__in=[Photo.Status.FAILED, Photo.Status.REJECTED]
+    ).update(
+        status=Photo.Status.UPLOADED,
+        rejection_code="",
+        rejection_message="",
+        ingest_queued_at=timezone.now(),
+        ingest_sweeps=0,
+    )
+    if not retried:
+        raise Conflict(
+            "Only a failed or rejected photo can be processed again.", code="not_retryable"
+        )
+    transaction.on_commit(lambda: enqueue_ingest(photo.id))
+    photo.refresh_from_db()
+    return photo
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: list[uuid.UUID]
+    failed: list[uuid.UUID]
+
+
+def photos_sweep_stuck(*, dry_run: bool = False) -> SweepResult:
+    """Photos still uploaded/processing past the deadline (a lost message, a killed worker, a
+    broker that was down at upload): queued again once, then failed on the next deadline."""
+    deadline = timezone.now() - timedelta(seconds=settings.PHOTO_INGEST_DEADLINE)
+    stuck = Photo.objects.filter(status__in=Photo.IN_FLIGHT, ingest_queued_at__lt=deadline)
+    requeue = list(stuck.filter(ingest_sweeps=0).values_list("id", flat=True))
+    give_up = list(stuck.exclude(ingest_sweeps=0).values_list("id", flat=True))
+    if dry_run:
+        return SweepResult(requeue, give_up)
+    requeued = []
+    for photo_id in requeue:
+        # Compare-and-set: a photo that finished meanwhile is left alone.
+        if stuck.filter(id=photo_id, ingest_sweeps=0).update(
+            ingest_sweeps=1, ingest_queued_at=timezone.now()
+        ):
+            logger.warning("photo %s stuck in ingest: queued again", photo_id)
+            enqueue_ingest(photo_id)
+            requeued.append(photo_id)
+    failed = []
+    for photo_id in give_up:
+        if photo_ingest_fail(photo_id=photo_id, code="ingest_stalled"):
+            logger.error("photo %s stuck in ingest after a retry: failed", photo_id)
+            failed.append(photo_id)
+    return SweepResult(requeued, failed)
 
 
 def _stored_files(photos) -> list[tuple[str, str]]:

@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+import logging
+
 from botocore.exceptions import BotoCoreError, ClientError
-from celery import shared_task
+from celery import Task, shared_task
+from django.db import DatabaseError
 
-from projects.services import photo_ingest
+from projects.services import photo_ingest, photo_ingest_fail, photos_sweep_stuck
+
+logger = logging.getLogger(__name__)
+
+# Our own infrastructure (storage, database) may come back: worth a few tries. A bad image never
+# reaches here (ingest turns it into a rejection), and a bug will not fix itself.
+INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, DatabaseError)
+INGEST_RETRY_DELAYS = (2, 8, 30)
 
 
-# Storage hiccups (S3 5xx, a network blip) are retried; a bad image is a result, not an error.
 @shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OSError, BotoCoreError, ClientError),
-    retry_backoff=True,
-    max_retries=5,
+    bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=len(INGEST_RETRY_DELAYS)
 )
-def ingest_photo(photo_id: str) -> str | None:
-    photo = photo_ingest(photo_id=photo_id)
+def ingest_photo(self: Task, photo_id: str) -> str | None:
+    try:
+        photo = photo_ingest(photo_id=photo_id)
+    except INFRASTRUCTURE_ERRORS as error:
+        if self.request.retries < self.max_retries:
+            logger.warning("ingest of photo %s: %r, retrying", photo_id, error)
+            raise self.retry(
+                exc=error, countdown=INGEST_RETRY_DELAYS[self.request.retries]
+            ) from error
+        photo_ingest_fail(photo_id=photo_id)
+        raise
+    except Exception:
+        photo_ingest_fail(photo_id=photo_id)
+        raise
     return photo.status if photo else None
+
+
+@shared_task
+def sweep_stuck_photos() -> int:
+    result = photos_sweep_stuck()
+    return len(result.requeued) + len(result.failed)
 
 
 @shared_task(acks_late=True)

@@ -24,6 +24,7 @@ from accounts.models import User
 from photolisting.errors import ApplicationError, Conflict
 from processing import imaging
 from projects.models import DirectUpload, Folder, Photo, Project
+from projects.problems import problem_message
 from projects.services import display_name, enqueue_ingest
 
 CONTENT_TYPES = {
@@ -61,12 +62,12 @@ def upload_start(
 ) -> DirectUpload:
     if content_type not in CONTENT_TYPES:
         raise ApplicationError(
-            "Only JPEG, PNG, WebP, HEIC/HEIF and TIFF photos are accepted.",
+            problem_message("unsupported_format"),
             code="unsupported_format",
             status=415,
         )
     if size <= 0:
-        raise ApplicationError("The file is empty.", code="empty_file")
+        raise ApplicationError(problem_message("empty_file"), code="empty_file")
     if size > settings.PHOTO_MAX_UPLOAD_BYTES:
         raise ApplicationError(
             f"The file is larger than the {settings.PHOTO_MAX_UPLOAD_BYTES // 1048576} MB limit.",
@@ -242,9 +243,9 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
     if problem is not None:
         storage.delete(upload.storage_key)
         DirectUpload.objects.filter(pk=upload.pk).update(
-            status=DirectUpload.Status.FAILED, error_code=problem[0]
+            status=DirectUpload.Status.FAILED, error_code=problem.code
         )
-        raise ApplicationError(problem[1], code=problem[0], status=422)
+        raise problem
     with transaction.atomic():
         photo = Photo.objects.create(
             project=upload.project,
@@ -268,31 +269,40 @@ def _head(upload: DirectUpload) -> bytes:
         return stored.read(imaging.SNIFF_BYTES)
 
 
-def _verify(upload: DirectUpload) -> tuple[str, str] | None:
-    """(code, message) when what arrived is not what was announced."""
+def _verify(upload: DirectUpload) -> ApplicationError | None:
+    """The refusal when what arrived is not what was announced. A file that is no accepted
+    format at all gets the same 415 ``unsupported_format`` as a multipart upload."""
     storage = storages["originals"]
     size = storage.size(upload.storage_key)
     if size != upload.size:
-        return "size_mismatch", f"{size} bytes arrived; {upload.size} were announced."
+        return _mismatch("size_mismatch", f"{size} bytes arrived; {upload.size} were announced.")
     if _is_s3():
         client, bucket = _s3()
         stored_type = client.head_object(Bucket=bucket, Key=upload.storage_key).get("ContentType")
         if stored_type and stored_type != upload.content_type:
-            return (
+            return _mismatch(
                 "content_type_mismatch",
                 f"Stored as {stored_type}, announced {upload.content_type}.",
             )
     image_format = imaging.sniff_format(_head(upload))
+    if image_format is None:
+        return ApplicationError(
+            problem_message("unsupported_format"), code="unsupported_format", status=415
+        )
     announced = {"image/heic": "image/heif"}.get(upload.content_type, upload.content_type)
-    if image_format is None or imaging.FORMAT_CONTENT_TYPES[image_format] != announced:
-        return "content_type_mismatch", "The bytes are not the announced photo format."
+    if imaging.FORMAT_CONTENT_TYPES[image_format] != announced:
+        return _mismatch("content_type_mismatch", "The bytes are not the announced photo format.")
     digest = hashlib.sha256()
     with storage.open(upload.storage_key, "rb") as stored:
         for chunk in iter(lambda: stored.read(1024 * 1024), b""):
             digest.update(chunk)
     if digest.hexdigest() != upload.sha256:
-        return "checksum_mismatch", "The file's sha256 differs from the one announced."
+        return _mismatch("checksum_mismatch", "The file's sha256 differs from the one announced.")
     return None
+
+
+def _mismatch(code: str, message: str) -> ApplicationError:
+    return ApplicationError(message, code=code, status=422)
 
 
 def uploads_purge_abandoned(*, dry_run: bool = False) -> int:

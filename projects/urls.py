@@ -9,6 +9,16 @@ urlpatterns = [
     path(
         "projects/<str:project_id>/photos/<str:photo_id>/", views.photo_detail, name="photo-detail"
     ),
+    path(
+        "projects/<str:project_id>/photos/<str:photo_id>/retry",
+        views.photo_retry,
+        name="photo-retry",
+    ),
+    path(
+        "projects/<str:project_id>/photos/<str:photo_id>/delete",
+        views.photo_delete,
+        name="photo-delete",
+    ),
     path("files/<str:token>", views.signed_file, name="signed-file"),
     path("s/<str:token>/", views.shared_gallery, name="shared-gallery"),
 ]

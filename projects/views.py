@@ -17,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import agency_get_for_member, membership_list
@@ -35,6 +36,8 @@ from projects.delivery import (
 from projects.exports import portal_profiles
 from projects.forms import ProjectForm
 from projects.lifecycle import photo_touch
+from projects.models import Photo
+from projects.problems import problem_message
 from projects.sharing import (
     ShareLinkGone,
     share_link_check_password,
@@ -106,11 +109,43 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
 
 
 def _tile(photo) -> dict:
-    """A gallery tile shows the latest result when there is one, else the original."""
+    """A gallery tile shows the latest result when there is one, else the original; a photo
+    that is not ready says why, in the reader's language."""
     versions = list(photo.versions.all())
     latest = version_links(versions[0]) if versions else None
     thumbnail = (latest and latest["urls"]["thumbnail"]) or photo_links(photo)["thumbnail"]
-    return {"photo": photo, "latest": latest, "thumbnail": thumbnail}
+    problem = (
+        problem_message(photo.rejection_code, photo.rejection_message)
+        if photo.status in (Photo.Status.REJECTED, Photo.Status.FAILED)
+        else ""
+    )
+    return {"photo": photo, "latest": latest, "thumbnail": thumbnail, "problem": problem}
+
+
+@login_required
+@require_POST
+def photo_retry(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
+    """Processes a failed or rejected photo again, from its project page."""
+    try:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        services.photo_ingest_retry(photo=photo)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("project-detail", project_id=project_id)
+
+
+@login_required
+@require_POST
+def photo_delete(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
+    try:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    services.photo_delete(photo=photo)
+    messages.success(request, _("The photo was deleted."))
+    return redirect("project-detail", project_id=photo.project_id)
 
 
 @login_required

@@ -73,8 +73,8 @@
     for (let attempt = 0; attempt < 120; attempt += 1) {
       const response = await fetch(api + photoId + "/", { credentials: "same-origin" });
       const photo = await response.json();
-      if (photo.status === "ready" || photo.status === "rejected") {
-        state.textContent = photo.status === "ready" ? "Ready" : "Rejected: " + photo.rejection.message;
+      if (photo.status === "ready" || photo.status === "rejected" || photo.status === "failed") {
+        state.textContent = photo.status === "ready" ? "Ready" : LABELS[photo.status] + ": " + problem(photo).message;
         state.className = "state " + (photo.status === "ready" ? "status-ready" : "error");
         grid.prepend(tile(photo));
         return;
@@ -102,8 +102,8 @@
       frame.appendChild(link);
     } else {
       const span = document.createElement("span");
-      span.className = "status-rejected";
-      span.textContent = "Rejected: " + (photo.rejection ? photo.rejection.message : "");
+      span.className = "status-" + photo.status;
+      span.textContent = LABELS[photo.status] + ": " + problem(photo).message;
       frame.appendChild(span);
     }
     const caption = document.createElement("div");
@@ -112,10 +112,39 @@
     name.textContent = photo.original_filename;
     const status = document.createElement("span");
     status.className = "status-" + photo.status;
-    status.textContent = photo.status === "ready" ? "Ready" : "Rejected";
+    status.textContent = LABELS[photo.status];
     caption.append(name, status);
     li.append(frame, caption);
+    if (photo.status !== "ready") li.append(actions(photo));
     return li;
+  }
+
+  const LABELS = { ready: "Ready", rejected: "Rejected", failed: "Failed" };
+
+  function problem(photo) {
+    return photo.rejection || photo.failure || { message: "" };
+  }
+
+  // The same retry and delete forms the server renders on a tile that is not ready.
+  function actions(photo) {
+    const box = document.createElement("div");
+    box.className = "tile-actions";
+    for (const [action, label] of [["retry", "Try again"], ["delete", "Delete"]]) {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = "/projects/" + photo.project + "/photos/" + photo.id + "/" + action;
+      const token = document.createElement("input");
+      token.type = "hidden";
+      token.name = "csrfmiddlewaretoken";
+      token.value = csrf;
+      const button = document.createElement("button");
+      button.type = "submit";
+      button.className = "secondary";
+      button.textContent = label;
+      form.append(token, button);
+      box.append(form);
+    }
+    return box;
   }
 
   input.addEventListener("change", () => { enqueue(input.files); input.value = ""; });

@@ -64,7 +64,7 @@ def test_log_in_and_upload_several_photos_with_progress(
     page.wait_for_selector("#photo-grid li.tile img", timeout=60_000)
     page.wait_for_selector("#upload-list li:nth-child(2) .error", timeout=30_000)
 
-    assert "Only JPEG, PNG, WebP" in rows.nth(1).inner_text()
+    assert "(JPEG, PNG, WebP, HEIC/HEIF or TIFF)" in rows.nth(1).inner_text()
     assert rows.nth(0).locator("progress").get_attribute("value") == "100"
     image = page.locator("#photo-grid li.tile img").first
     page.wait_for_function(

@@ -119,6 +119,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu polls the folder once a second by default: a small photo would wait ~1 s.
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05),
     }
 else:
     # Long jobs with acks_late must not be redelivered to a second worker while still running.
@@ -141,6 +143,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_QUEUES = "ingest,process,ai,offpeak,default"
+# A pool process that ends a task above this resident size (KiB) is replaced: decoders and
+# malloc arenas keep memory from the largest photo seen, and it adds up over hours.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=200_000)
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=500)
 
 # --- Storage: four named storages, local folders or S3 buckets.
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
@@ -198,6 +204,9 @@ PHOTO_MAX_UPLOAD_BYTES = env.int("PHOTO_MAX_UPLOAD_BYTES", default=50 * 1024 * 1
 # Anything with more pixels than this is treated as a decompression bomb (a 150 MP medium-format
 # frame still passes).
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=150_000_000)
+# A photo still uploaded/processing this many seconds after it was queued is stuck: the sweep
+# queues it again once, then marks it failed after the same delay again.
+PHOTO_INGEST_DEADLINE = env.int("PHOTO_INGEST_DEADLINE", default=900)
 FILE_UPLOAD_TEMP_DIR = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -326,6 +335,7 @@ INACTIVE_AFTER_DAYS = env.int("INACTIVE_AFTER_DAYS", default=365)
 INACTIVE_NOTICE_DAYS = env.int("INACTIVE_NOTICE_DAYS", default=30)
 CELERY_BEAT_SCHEDULE |= {
     "purge-temp-files": {"task": "projects.tasks.purge_temp_files", "schedule": 3600.0},
+    "sweep-stuck-photos": {"task": "projects.tasks.sweep_stuck_photos", "schedule": 300.0},
     "archive-unused-photos": {"task": "projects.tasks.archive_unused_photos", "schedule": 86400.0},
     "notify-inactive-accounts": {
         "task": "projects.tasks.notify_inactive_accounts",

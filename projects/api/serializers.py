@@ -9,6 +9,7 @@ from rest_framework import serializers
 from processing.imaging import FORMAT_CONTENT_TYPES
 from projects.delivery import signed_url
 from projects.models import Folder, Photo, PhotoVersion, Project
+from projects.problems import problem_message
 
 
 class ProjectInput(serializers.Serializer):
@@ -76,8 +77,14 @@ class SignedLinks(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
+class PhotoProblem(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 class PhotoOutput(serializers.ModelSerializer):
     rejection = serializers.SerializerMethodField()
+    failure = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
 
@@ -90,6 +97,7 @@ class PhotoOutput(serializers.ModelSerializer):
             "original_filename",
             "status",
             "rejection",
+            "failure",
             "format",
             "bytes",
             "width",
@@ -108,11 +116,15 @@ class PhotoOutput(serializers.ModelSerializer):
             "versions",
         ]
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(PhotoProblem(allow_null=True))
     def get_rejection(self, photo: Photo) -> dict | None:
-        if photo.status != Photo.Status.REJECTED:
-            return None
-        return {"code": photo.rejection_code, "message": photo.rejection_message}
+        """Why the file was refused: sending the same bytes again will not help."""
+        return _problem(photo) if photo.status == Photo.Status.REJECTED else None
+
+    @extend_schema_field(PhotoProblem(allow_null=True))
+    def get_failure(self, photo: Photo) -> dict | None:
+        """Why our side could not finish ingest: ``POST .../retry`` may succeed."""
+        return _problem(photo) if photo.status == Photo.Status.FAILED else None
 
     @extend_schema_field(SignedLinks)
     def get_urls(self, photo: Photo) -> dict:
@@ -123,6 +135,11 @@ class PhotoOutput(serializers.ModelSerializer):
         """Processed results, newest first: with the photo's preview, before/after pairs."""
         request = self.context.get("request")
         return [version_links(version, request=request) for version in photo.versions.all()]
+
+
+def _problem(photo: Photo) -> dict:
+    code = photo.rejection_code
+    return {"code": code, "message": problem_message(code, photo.rejection_message)}
 
 
 def version_links(version: PhotoVersion, *, request=None) -> dict:

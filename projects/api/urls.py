@@ -9,6 +9,7 @@ urlpatterns = [
     path("folders/<str:folder_id>/", views.FolderDetailView.as_view(), name="api-folder"),
     path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
     path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
+    path("photos/<str:photo_id>/retry", views.PhotoRetryView.as_view(), name="api-photo-retry"),
     path(
         "projects/<str:project_id>/share-links/",
         sharing.ShareLinkListCreateView.as_view(),

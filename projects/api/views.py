@@ -189,3 +189,17 @@ class PhotoDetailView(APIView):
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
         services.photo_delete(photo=photo)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PhotoRetryView(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: PhotoOutput},
+        summary="Process a failed or rejected photo again (409 not_retryable otherwise)",
+    )
+    def post(self, request: Request, photo_id: str) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        photo = services.photo_ingest_retry(photo=photo)
+        return Response(
+            PhotoOutput(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )

@@ -221,7 +221,7 @@ def _png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     [
         ("bomb.png", _png_bomb, "decompression_bomb"),
         ("garbage.jpg", lambda: b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40, "corrupt_image"),
-        ("cut.jpg", lambda: shared_photo(INTERIOR)[:60_000], "corrupt_image"),
+        ("cut.jpg", lambda: shared_photo(INTERIOR)[:60_000], "truncated_image"),
         ("fake.heic", lambda: b"\x00\x00\x00\x18ftypheic" + b"\x00" * 500, "corrupt_image"),
     ],
 )

@@ -17,6 +17,7 @@ from processing import imaging
 from processing.engine import run_pipeline
 from processing.ops import OperationContext, validate_operations
 from processing.services import PRESETS_FILE
+from projects.problems import problem_message
 
 
 def progress_bar(done: int, total: int, label: str, started: float, width: int = 30) -> str:
@@ -53,9 +54,13 @@ class Command(BaseCommand):
                 encoded = run_pipeline(
                     np.asarray(image), pipeline, OperationContext(icc_profile=icc)
                 )
-            except (OSError, imaging.ImageRejected, ValueError) as error:
+            except imaging.ImageRejected as rejection:
                 failures += 1
-                self.stderr.write(f"\n{path}: {getattr(error, 'message', error)}")
+                self.stderr.write(f"\n{path}: {problem_message(rejection.code)}")
+                continue
+            except (OSError, ValueError) as error:
+                failures += 1
+                self.stderr.write(f"\n{path}: {error}")
                 continue
             target = out_dir / f"{path.stem}.{encoded.format.lower().replace('jpeg', 'jpg')}"
             target.write_bytes(encoded.data)
