@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
 from django.utils.html import format_html
 
 from projects.api.serializers import photo_links
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
+from projects.services import photo_ingest_retry
 
 
 class FolderInline(admin.TabularInline):
@@ -63,9 +64,21 @@ class PhotoAdmin(admin.ModelAdmin):
         "bytes",
         "created_at",
         "ingested_at",
+        "rejection_code",
+        "rejection_message",
+        "ingest_queued_at",
+        "ingest_sweeps",
     ]
     date_hierarchy = "created_at"
     inlines = [RenditionInline]
+    actions = ["retry_ingest"]
+
+    @admin.action(description="Process selected failed or rejected photos again")
+    def retry_ingest(self, request, queryset) -> None:
+        retryable = queryset.filter(status__in=[Photo.Status.FAILED, Photo.Status.REJECTED])
+        for photo in retryable:
+            photo_ingest_retry(photo=photo)
+        self.message_user(request, f"{len(retryable)} photo(s) queued again.", messages.SUCCESS)
 
     def get_queryset(self, request):
         originals_only = Rendition.objects.filter(version__isnull=True)

@@ -308,7 +308,7 @@ def _earlier_duplicate(photo: Photo) -> Photo | None:
     return (
         Photo.objects.filter(project_id=photo.project_id, sha256=photo.sha256)
         .exclude(id=photo.id)
-        .exclude(status=Photo.Status.REJECTED)
+        .exclude(status__in=[Photo.Status.REJECTED, Photo.Status.FAILED])
         .filter(created_at__lte=photo.created_at)
         .order_by("created_at", "id")
         .first()

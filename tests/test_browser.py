@@ -181,3 +181,33 @@ def test_export_for_a_portal_and_share_the_gallery(
     assert "Villa Fourvière" in visitor.content()
     assert visitor.locator("#shared-grid img").count() == 1
     assert visitor.locator("text=Download").count() == 1
+
+
+def test_a_damaged_upload_says_why_and_can_be_deleted(
+    live_server, page, tmp_path, celery_worker_process
+):
+    from projects.models import Photo
+    from projects.tests import damaged
+
+    user = UserFactory()
+    project = ProjectFactory(owner=user, name="Studio Bellecour")
+    cut = tmp_path / "salon.png"
+    cut.write_bytes(damaged.png_truncated_pixels())
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/projects/{project.id}/")
+    page.set_input_files("#file-input", [str(cut)])
+
+    tile = page.locator("#photo-grid li.tile[data-status=rejected]")
+    tile.wait_for(timeout=30_000)
+    assert "The file is incomplete" in tile.inner_text()
+    assert "Rejected: The file is incomplete" in page.locator("#upload-list li").inner_text()
+    tile.get_by_role("button", name="Delete").click()
+    page.wait_for_url(f"**/projects/{project.id}/")
+    assert "The photo was deleted." in page.content()
+    assert page.locator("#photo-grid li.tile").count() == 0
+    assert not Photo.objects.filter(project=project).exists()

@@ -211,3 +211,21 @@ def test_project_page_explains_and_offers_retry_and_delete(upload, wait_for_inge
     response = client.post(f"/projects/{photo.project_id}/photos/{photo.id}/delete")
     assert response.status_code == 302
     assert not Photo.objects.filter(id=photo.id).exists()
+
+
+def test_admin_action_processes_failed_photos_again(client, upload, wait_for_ingest):
+    from accounts.models import User
+
+    data = damaged.encoded(damaged.synthetic_photo(), "JPEG")
+    photo = wait_for_ingest(upload(data, "room.jpg").json()["id"])
+    Photo.objects.filter(id=photo.id).update(
+        status=Photo.Status.FAILED, rejection_code="ingest_stalled"
+    )
+    client.force_login(User.objects.create_superuser("root@example.com", "admin-pass-123"))
+    response = client.post(
+        "/admin/projects/photo/",
+        {"action": "retry_ingest", "_selected_action": [str(photo.id)]},
+        follow=True,
+    )
+    assert "1 photo(s) queued again." in response.content.decode()
+    assert wait_for_ingest(photo.id).status == "ready"
