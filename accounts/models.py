@@ -83,6 +83,9 @@ class Membership(models.Model):
         ADMIN = "admin", "Admin"
         MEMBER = "member", "Member"
 
+    # Owners and admins manage the agency: team, billing, presets, webhooks, projects.
+    MANAGER_ROLES = (Role.OWNER, Role.ADMIN)
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
@@ -101,7 +104,7 @@ class Membership(models.Model):
 
     @property
     def can_manage(self) -> bool:
-        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+        return self.role in self.MANAGER_ROLES
 
 
 class Invitation(models.Model):

@@ -12,19 +12,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Agency, Invitation, Membership, User
+from accounts.permissions import require_agency_manager
 from billing.services import QuotaExceeded, subscription_for
 from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
 INVITATION_TTL = timedelta(days=14)
 
 
-def _check_manager(agency: Agency, user: User) -> Membership:
-    membership = Membership.objects.filter(agency=agency, user=user).first()
-    if membership is None or not membership.can_manage:
-        raise PermissionDenied(
-            "Only the agency's owners and admins manage its team.", code="not_agency_admin"
-        )
-    return membership
+def _check_manager(agency: Agency, user: User) -> None:
+    require_agency_manager(user, agency, what="manage its team")
 
 
 def _after_seat_change(agency: Agency) -> None:
@@ -125,6 +121,10 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 def membership_update(*, membership: Membership, by: User, **fields) -> Membership:
     """Role and per-member monthly caps inside the agency's pooled quota."""
     _check_manager(membership.agency, by)
+    if membership.role == Membership.Role.OWNER and membership.user_id != by.id:
+        raise PermissionDenied(
+            "Only the owner changes the owner's role and limits.", code="owner_role"
+        )
     if membership.role == Membership.Role.OWNER and fields.get("role", "owner") != "owner":
         raise ApplicationError("The owner's role cannot be changed.", code="owner_role")
     for name, value in fields.items():

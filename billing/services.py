@@ -15,6 +15,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import Agency, Membership, User
+from accounts.permissions import agency_manager_emails
 from billing.models import Plan, QuotaGrant, Subscription, UsageCounter
 from integrations.services import event_emit
 from photolisting.errors import ApplicationError
@@ -198,12 +199,7 @@ def _warn_when_crossing(subject: QuotaSubject, counter: UsageCounter, limit: int
 
 def billing_contacts(subscription: Subscription) -> list[str]:
     if subscription.agency_id:
-        return list(
-            Membership.objects.filter(
-                agency_id=subscription.agency_id,
-                role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
-            ).values_list("user__email", flat=True)
-        )
+        return agency_manager_emails(subscription.agency_id)
     return [subscription.user.email]
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Agency, Membership, User
+from accounts.permissions import manageable_by
 from billing.models import Plan, Subscription
 from billing.services import DEFAULT_PLAN, billing_contacts, subscription_for
 from photolisting.errors import ApplicationError, PermissionDenied
@@ -51,15 +52,8 @@ def _call(function, *args, **kwargs):
 
 
 def check_can_manage(*, user: User, subscription: Subscription) -> None:
-    if subscription.agency_id:
-        allowed = Membership.objects.filter(
-            user=user,
-            agency_id=subscription.agency_id,
-            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
-        ).exists()
-    else:
-        allowed = subscription.user_id == user.id
-    if not allowed:
+    allowed = Subscription.objects.filter(manageable_by(user, owner="user"), pk=subscription.pk)
+    if not allowed.exists():
         raise PermissionDenied(
             "Only the agency's owners and admins manage its plan.", code="not_billing_admin"
         )

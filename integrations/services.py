@@ -28,9 +28,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Agency, Membership, User
+from accounts.models import Agency, User
+from accounts.permissions import agency_manager_emails, require_agency_manager
 from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
-from photolisting.errors import ApplicationError, PermissionDenied
+from photolisting.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +64,7 @@ def endpoint_create(
         )
     _check_url(url)
     if agency is not None:
-        membership = Membership.objects.filter(user=user, agency=agency).first()
-        if membership is None or not membership.can_manage:
-            raise PermissionDenied(
-                "Only agency admins add agency webhooks.", code="not_agency_admin"
-            )
+        require_agency_manager(user, agency, what="add agency webhooks")
     return WebhookEndpoint.objects.create(
         owner=None if agency else user,
         agency=agency,
@@ -213,11 +210,7 @@ def _count_failure(endpoint: WebhookEndpoint) -> None:
         recipients = (
             [endpoint.owner.email]
             if endpoint.owner_id
-            else list(
-                Membership.objects.filter(
-                    agency_id=endpoint.agency_id, role__in=["owner", "admin"]
-                ).values_list("user__email", flat=True)
-            )
+            else agency_manager_emails(endpoint.agency_id)
         )
         send_mail(
             "PhotoListing: a webhook endpoint was switched off",

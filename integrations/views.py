@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 from integrations.api.views import endpoints_visible_to
 from integrations.models import EVENT_TYPES, WebhookDelivery
 from integrations.services import delivery_replay, endpoint_create
-from photolisting.errors import ApplicationError
+from photolisting.api import get_visible
+from photolisting.errors import ApplicationError, NotFound
 
 
 @login_required
@@ -44,10 +45,11 @@ def webhooks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def replay(request: HttpRequest, delivery_id: str) -> HttpResponse:
-    delivery = WebhookDelivery.objects.filter(
-        id=delivery_id, endpoint__in=endpoints_visible_to(request.user)
-    ).first()
-    if delivery is not None:
-        delivery_replay(delivery=delivery)
-        messages.success(request, f"{delivery.event_type} sent again.")
+    visible = WebhookDelivery.objects.filter(endpoint__in=endpoints_visible_to(request.user))
+    try:
+        delivery = get_visible(visible, delivery_id, "delivery")
+    except NotFound:
+        return render(request, "404.html", status=404)
+    delivery_replay(delivery=delivery)
+    messages.success(request, f"{delivery.event_type} sent again.")
     return redirect("webhooks")

@@ -1,10 +1,13 @@
-"""API plumbing shared by every app: one JSON error shape, cursor pagination."""
+"""API plumbing shared by every app: one JSON error shape, cursor pagination, one way to fetch
+a row by the id a client sent."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -12,7 +15,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from photolisting.errors import ApplicationError
+from photolisting.errors import ApplicationError, NotFound
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -86,3 +89,16 @@ def validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def get_visible(queryset: QuerySet, object_id: object, noun: str):
+    """One row of an already scoped queryset. A malformed id (``abc``, ``null``, empty) is as
+    missing as a foreign one: 404, never a 500 and never a hint that the row exists."""
+    try:
+        pk = queryset.model._meta.pk.to_python(object_id)
+    except (DjangoValidationError, TypeError, ValueError):
+        pk = None
+    found = queryset.filter(pk=pk).first() if pk not in (None, "") else None
+    if found is None:
+        raise NotFound(f"No such {noun}.", code=f"{noun.replace(' ', '_')}_not_found")
+    return found

@@ -6,18 +6,17 @@ import uuid
 
 from django.db.models import Avg, Count, Q, QuerySet
 
-from accounts.models import Membership, User
+from accounts.models import User
+from accounts.permissions import visible_to
+from photolisting.api import get_visible
 from photolisting.errors import NotFound
 from processing.models import Batch, Job, Preset
-from projects.selectors import get_visible, projects_visible_to
+from projects.selectors import projects_visible_to
 
 
 def preset_list(*, user: User) -> QuerySet[Preset]:
     """System presets, the user's own, and those of the user's agencies."""
-    agency_ids = Membership.objects.filter(user=user).values("agency_id")
-    return Preset.objects.filter(
-        Q(is_system=True) | Q(owner=user) | Q(agency_id__in=agency_ids)
-    ).select_related("agency")
+    return Preset.objects.filter(Q(is_system=True) | visible_to(user)).select_related("agency")
 
 
 def preset_get(*, user: User, preset_ref: str) -> Preset:

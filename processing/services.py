@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from PIL import Image
 
 from accounts.models import Agency, Membership, User
+from accounts.permissions import require_agency_manager
 from billing.models import UsageCounter
 from billing.services import member_key, quota_release, quota_reserve, quota_subject_for
 from integrations.services import event_emit_for_project
@@ -60,11 +61,7 @@ def presets_sync_system() -> None:
 
 
 def _check_can_edit_agency(user: User, agency: Agency) -> None:
-    membership = Membership.objects.filter(user=user, agency=agency).first()
-    if membership is None or not membership.can_manage:
-        raise PermissionDenied(
-            "Only agency owners and admins manage agency presets.", code="not_agency_admin"
-        )
+    require_agency_manager(user, agency, what="manage agency presets")
 
 
 def preset_check_edit(*, user: User, preset: Preset) -> None:

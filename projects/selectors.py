@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from accounts.models import Membership, User
-from photolisting.errors import NotFound
+from accounts.models import User
+from accounts.permissions import visible_to
+from photolisting.api import get_visible
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 
 
 def projects_visible_to(user: User) -> QuerySet[Project]:
     """The user's own projects and those of every agency they belong to."""
-    agency_ids = Membership.objects.filter(user=user).values("agency_id")
-    return Project.objects.filter(Q(owner=user) | Q(agency_id__in=agency_ids)).select_related(
-        "agency", "owner"
-    )
+    return Project.objects.filter(visible_to(user)).select_related("agency", "owner")
 
 
 def project_list(*, user: User) -> QuerySet[Project]:
@@ -70,14 +68,3 @@ def photo_list(
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
     return get_visible(photo_list(user=user), photo_id, "photo")
-
-
-def get_visible(queryset: QuerySet, object_id: uuid.UUID | str, noun: str):
-    """One row of an already scoped queryset; a malformed id is as missing as a foreign one."""
-    try:
-        found = queryset.filter(pk=uuid.UUID(str(object_id))).first()
-    except ValueError:
-        found = None
-    if found is None:
-        raise NotFound(f"No such {noun}.", code=f"{noun.replace(' ', '_')}_not_found")
-    return found

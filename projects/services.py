@@ -14,7 +14,8 @@ from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Agency, Membership, User
+from accounts.models import Agency, User
+from accounts.permissions import manageable_by, require_agency_member
 from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
 from processing import imaging
@@ -33,10 +34,6 @@ _HASH_CHUNK = 1024 * 1024
 # --- Projects and folders ------------------------------------------------------------------
 
 
-def _membership(user: User, agency: Agency) -> Membership | None:
-    return Membership.objects.filter(user=user, agency=agency).first()
-
-
 @transaction.atomic
 def project_create(
     *,
@@ -47,8 +44,8 @@ def project_create(
     agency: Agency | None = None,
 ) -> Project:
     """A project owned by the user, or by an agency the user belongs to."""
-    if agency is not None and _membership(user, agency) is None:
-        raise PermissionDenied("You are not a member of this agency.", code="not_agency_member")
+    if agency is not None:
+        require_agency_member(user, agency)
     return Project.objects.create(
         name=name,
         listing_reference=listing_reference,
@@ -61,10 +58,7 @@ def project_create(
 
 def project_check_manage(*, user: User, project: Project) -> None:
     """Deleting a project is for its owner, or an agency's owners and admins."""
-    if project.owner_id == user.id:
-        return
-    membership = project.agency and _membership(user, project.agency)
-    if not membership or not membership.can_manage:
+    if not Project.objects.filter(manageable_by(user), pk=project.pk).exists():
         raise PermissionDenied(
             "Only the project's owner or an agency admin can do this.", code="not_project_admin"
         )

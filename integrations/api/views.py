@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -10,17 +9,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership
+from accounts.permissions import manageable_by
 from accounts.selectors import agency_get_for_member
 from integrations import services
 from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
-from photolisting.api import validated
-from projects.selectors import get_visible
+from photolisting.api import get_visible, validated
 
 
 def endpoints_visible_to(user):
-    agency_ids = Membership.objects.filter(user=user).values("agency_id")
-    return WebhookEndpoint.objects.filter(Q(owner=user) | Q(agency_id__in=agency_ids))
+    """Webhooks are an admin's tool: a plain agency member neither sees nor changes the
+    agency's endpoints (their URLs, logs and replays), as only admins may create one."""
+    return WebhookEndpoint.objects.filter(manageable_by(user))
 
 
 class EndpointInput(serializers.Serializer):

@@ -91,3 +91,9 @@ class BatchOutput(serializers.ModelSerializer):
     class Meta:
         model = Batch
         fields = ["id", "project", "preset_name", "created_at"]
+
+
+class JobListQuery(serializers.Serializer):
+    batch = serializers.UUIDField(required=False)
+    photo = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Job.Status.choices, required=False)

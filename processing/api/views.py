@@ -18,6 +18,7 @@ from processing import selectors, services
 from processing.api.serializers import (
     BatchOutput,
     JobInput,
+    JobListQuery,
     JobOutput,
     PresetInput,
     PresetOutput,
@@ -77,20 +78,14 @@ class PresetDetailView(APIView):
 
 
 class JobListCreateView(APIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("batch", OpenApiTypes.UUID),
-            OpenApiParameter("photo", OpenApiTypes.UUID),
-            OpenApiParameter("status", OpenApiTypes.STR),
-        ],
-        responses=JobOutput(many=True),
-    )
+    @extend_schema(parameters=[JobListQuery], responses=JobOutput(many=True))
     def get(self, request: Request) -> Response:
+        query = validated(JobListQuery, request.query_params)
         jobs = selectors.job_list(
             user=request.user,
-            batch_id=request.query_params.get("batch"),
-            status=request.query_params.get("status"),
-            photo_id=request.query_params.get("photo"),
+            batch_id=query.get("batch"),
+            status=query.get("status"),
+            photo_id=query.get("photo"),
         )
         paginator = CreatedAtCursorPagination()
         page = paginator.paginate_queryset(jobs, request, view=self)

@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from photolisting.api import validated
+from photolisting.api import get_visible, validated
 from photolisting.errors import NotFound
 from projects import exports, selectors
 from projects.models import Export
-from projects.selectors import get_visible, projects_visible_to
+from projects.selectors import projects_visible_to
 
 
 class ExportInput(serializers.Serializer):

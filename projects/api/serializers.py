@@ -64,6 +64,10 @@ class PhotoUploadInput(serializers.Serializer):
     folder = serializers.UUIDField(required=False, allow_null=True)
 
 
+class FolderListQuery(serializers.Serializer):
+    project = serializers.UUIDField(required=False)
+
+
 class PhotoListQuery(serializers.Serializer):
     project = serializers.UUIDField(required=False)
     folder = serializers.UUIDField(required=False)

@@ -9,10 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from photolisting.api import validated
+from photolisting.api import get_visible, validated
 from projects import selectors, sharing
 from projects.models import ShareLink
-from projects.selectors import get_visible, projects_visible_to
+from projects.selectors import projects_visible_to
 
 
 class ShareLinkInput(serializers.Serializer):

@@ -11,12 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from photolisting.api import validated
+from photolisting.api import get_visible, validated
 from photolisting.errors import ApplicationError
 from projects import selectors, uploads
 from projects.api.serializers import PhotoOutput, UploadStartInput
 from projects.models import DirectUpload
-from projects.selectors import get_visible, projects_visible_to
+from projects.selectors import projects_visible_to
 
 
 def upload_output(upload: DirectUpload) -> dict:

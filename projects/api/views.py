@@ -17,6 +17,7 @@ from photolisting.uploads import MaxSizeUploadHandler
 from projects import selectors, services
 from projects.api.serializers import (
     FolderInput,
+    FolderListQuery,
     FolderOutput,
     FolderUpdateInput,
     PhotoListQuery,
@@ -76,12 +77,9 @@ class ProjectDetailView(APIView):
 
 
 class FolderListCreateView(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("project", OpenApiTypes.UUID)],
-        responses=FolderOutput(many=True),
-    )
+    @extend_schema(parameters=[FolderListQuery], responses=FolderOutput(many=True))
     def get(self, request: Request) -> Response:
-        project_id = request.query_params.get("project")
+        project_id = validated(FolderListQuery, request.query_params).get("project")
         if project_id:
             project_id = selectors.project_get(user=request.user, project_id=project_id).id
         folders = selectors.folder_list(user=request.user, project_id=project_id)
