@@ -73,6 +73,17 @@ def _fresh_cache():
 # --- Celery: eager in-process, or a real worker process ------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _celery_join_flag():
+    """Eager tasks run by two request threads at once can leave Celery's process-wide "joining
+    would block" flag set (``denied_join_result`` saves and restores it without a lock), and
+    every later ``result.get()`` then refuses. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 def _database_url() -> str:
     db = connection.settings_dict
     if db["ENGINE"] == "django.db.backends.sqlite3":
@@ -187,8 +198,8 @@ def _quiet_worker_before_flush(request):
         return
     request.getfixturevalue("_django_db_helper")  # set up first, so torn down after this
     yield
+    from delivery.models import Export
     from integrations.models import WebhookDelivery
-    from projects.models import Export
 
     busy = [
         Photo.objects.filter(status__in=[Photo.Status.UPLOADED, Photo.Status.PROCESSING]),

@@ -73,7 +73,7 @@ def main() -> None:
     from django.urls import include, path, reverse
     from django.views.static import serve
 
-    from projects.delivery import signed_url
+    from photolisting.storage import signed_url
 
     static_dir = Path(var_dir) / "static-bench"
     static_dir.mkdir()

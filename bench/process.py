@@ -39,16 +39,16 @@ def main() -> None:
     django.setup()
     import numpy as np
 
-    from processing import imaging
-    from processing.engine import run_pipeline
-    from processing.ops import REGISTRY, OperationContext, validate_operations
+    from imaging import decode
+    from imaging.engine import run_pipeline
+    from imaging.ops import REGISTRY, OperationContext, validate_operations
     from processing.services import PRESETS_FILE
     from projects.services import RENDITION_SPECS
 
     if not PHOTO.exists():
         sys.exit(f"bench photo not found: {PHOTO}")
     data = PHOTO.read_bytes()
-    image = np.asarray(imaging.decode_upright(data, max_pixels=10**9)[0])
+    image = np.asarray(decode.decode_upright(data, max_pixels=10**9)[0])
     megapixels = image.shape[0] * image.shape[1] / 1e6
     shots = [
         np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
@@ -63,11 +63,11 @@ def main() -> None:
     bright = validate_operations(presets["bright-airy"]["operations"])
 
     def bright_and_airy() -> None:
-        decoded, icc = imaging.decode_upright(data, max_pixels=10**9)
+        decoded, icc = decode.decode_upright(data, max_pixels=10**9)
         run_pipeline(np.asarray(decoded), bright, OperationContext(icc_profile=icc))
 
     rows = {
-        "ingest (baseline)": lambda: imaging.analyse(data, specs=RENDITION_SPECS, max_pixels=10**9),
+        "ingest (baseline)": lambda: decode.analyse(data, specs=RENDITION_SPECS, max_pixels=10**9),
         "auto_enhance": op("auto_enhance", strength=0.9),
         "straighten": op("straighten"),
         "hdr_merge (3 shots)": op("hdr_merge", OperationContext(brackets=shots)),

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("processing.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("delivery.api.urls")),
     re_path(r"^.*$", api_not_found),
 ]
 
@@ -29,5 +30,6 @@ urlpatterns = [
     path("", include("processing.urls")),
     path("", include("billing.urls")),
     path("", include("integrations.urls")),
+    path("", include("delivery.urls")),
     path("", include("projects.urls")),
 ]

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
@@ -24,18 +23,19 @@ from accounts.models import Agency, Membership, User
 from accounts.permissions import require_agency_manager
 from billing.models import UsageCounter
 from billing.services import member_key, quota_release, quota_reserve, quota_subject_for
+from imaging import decode
+from imaging.engine import run_pipeline
+from imaging.ops import OperationContext, validate_operations
+from imaging.ops.encode import EncodedImage
 from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
-from processing import imaging
 from processing.ai import AIRunner
-from processing.engine import run_pipeline
 from processing.models import Batch, Job, Preset
-from processing.ops import OperationContext, validate_operations
-from processing.ops.encode import EncodedImage
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
-from projects.lifecycle import photo_restore
-from projects.models import Photo, PhotoVersion, Project, Rendition
+from projects.archive import photo_restore
+from projects.models import Photo, Project
 from projects.problems import problem_message
+from projects.services import version_create, version_store
 
 logger = logging.getLogger(__name__)
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -382,7 +382,7 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
         return Job.objects.get(id=job.id)
     except ProviderRefused as refusal:
         return _job_fail(job, refusal.code, refusal.message, context)
-    except imaging.ImageRejected as rejection:
+    except decode.ImageRejected as rejection:
         return _job_fail(job, rejection.code, problem_message(rejection.code), context)
     except ValueError as error:
         return _job_fail(job, "invalid_input", str(error), context)
@@ -408,7 +408,7 @@ def _load_upright(photo: Photo) -> tuple[np.ndarray, bytes | None]:
     photo_restore(photo)  # an archived original comes back before it is processed
     with storages["originals"].open(photo.storage_key, "rb") as original:
         data = original.read()
-    image, icc = imaging.decode_upright(data, max_pixels=settings.PHOTO_MAX_PIXELS)
+    image, icc = decode.decode_upright(data, max_pixels=settings.PHOTO_MAX_PIXELS)
     return np.asarray(image), icc
 
 
@@ -489,50 +489,23 @@ def _job_event(job: Job, event_type: str, extra: dict) -> None:
 def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> Job:
     """Stores the result and its renditions under keys derived from the job (a rerun
     overwrites them), then records one version, once."""
-    from projects.services import RENDITION_SPECS
-
-    photo = job.photo
-    prefix = f"{photo.project_id}/{photo.id}/versions/{job.id}"
-    key = storages["processed"].save(
-        f"{prefix}.{_EXTENSIONS[encoded.format]}", ContentFile(encoded.data)
+    stored = version_store(
+        photo=job.photo,
+        key_id=job.id,
+        data=encoded.data,
+        image_format=encoded.format,
+        extension=_EXTENSIONS[encoded.format],
     )
-    renditions = imaging.analyse(
-        encoded.data, specs=RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
-    ).renditions
-    rendition_keys = {
-        name: storages["thumbnails"].save(f"{prefix}-{name}.webp", ContentFile(r.data))
-        for name, r in renditions.items()
-    }
     _add_usage(job, context)
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(id=job.id)
         if locked.status != Job.Status.RUNNING or locked.result_version_id:
             return locked  # cancelled meanwhile, or another delivery already finished it
-        version = PhotoVersion.objects.create(
-            photo=photo,
+        version = version_create(
+            stored=stored,
             preset_name=job.preset_name,
             operations=job.operations,
             ai_operations=context.ai_operations,
-            storage_key=key,
-            format=encoded.format,
-            width=encoded.width,
-            height=encoded.height,
-            bytes=len(encoded.data),
-        )
-        Rendition.objects.bulk_create(
-            [
-                Rendition(
-                    photo=photo,
-                    version=version,
-                    spec=name,
-                    storage_key=rendition_keys[name],
-                    format="WEBP",
-                    width=r.width,
-                    height=r.height,
-                    bytes=len(r.data),
-                )
-                for name, r in renditions.items()
-            ]
         )
         locked.result_version = version
         locked.status = Job.Status.SUCCEEDED

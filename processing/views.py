@@ -11,8 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.selectors import agency_get_for_member, membership_list
+from imaging.ops import operation_schemas
 from photolisting.errors import ApplicationError
-from processing.ops import operation_schemas
 from processing.selectors import preset_list
 from processing.services import preset_create
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Prefetch
 from django.utils.html import format_html
 
-from projects.api.serializers import photo_links
+from projects.links import photo_links
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 from projects.services import photo_ingest_retry
 

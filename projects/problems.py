@@ -1,6 +1,6 @@
 """Why a photo is not ready, in plain words: one message per stable code, in the reader's language.
 
-Codes come from ingest (``processing.imaging.ImageRejected``) and from the ingest task's own
+Codes come from ingest (``imaging.decode.ImageRejected``) and from the ingest task's own
 failures. The image library's own text never reaches people: it goes to the log.
 """
 

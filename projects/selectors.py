@@ -68,3 +68,9 @@ def photo_list(
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
     return get_visible(photo_list(user=user), photo_id, "photo")
+
+
+def delivered_version(photo: Photo) -> PhotoVersion | None:
+    """The version a photo is delivered as (exports, galleries, tiles): its newest result, or
+    None for the original. Uses the prefetched versions when there are."""
+    return max(photo.versions.all(), key=lambda v: (v.created_at, str(v.id)), default=None)

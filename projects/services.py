@@ -16,18 +16,15 @@ from django.utils import timezone
 
 from accounts.models import Agency, User
 from accounts.permissions import manageable_by, require_agency_member
+from imaging import decode
 from integrations.services import event_emit_for_project
+from photolisting import storage
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
-from processing import imaging
-from projects.models import Folder, Photo, Project, Rendition
+from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 from projects.problems import problem_message
 
 logger = logging.getLogger(__name__)
 
-RENDITION_SPECS = (
-    imaging.RenditionSpec(name=Rendition.Spec.PREVIEW, long_edge=1600, quality=82, method=0),
-    imaging.RenditionSpec(name=Rendition.Spec.THUMBNAIL, long_edge=400, quality=80, method=0),
-)
 _HASH_CHUNK = 1024 * 1024
 
 
@@ -73,12 +70,19 @@ def project_update(*, project: Project, **fields: str) -> Project:
 
 
 def project_delete(*, user: User, project: Project) -> None:
-    """Removes the project's rows, then its stored files once the delete has committed."""
+    """Removes the project's rows, then, once that has committed, everything stored for it in
+    every storage: originals (archived ones too), versions, renditions, exports."""
     project_check_manage(user=user, project=project)
-    keys = _stored_files(Photo.objects.filter(project=project))
+    project_purge(project=project)
+
+
+def project_purge(*, project: Project) -> None:
+    """The delete itself, for callers that already decided (account purges)."""
+    uploads = _stored_outside_prefix(Photo.objects.filter(project=project))
+    prefix = storage.project_prefix(project.id)
     with transaction.atomic():
         project.delete()
-    transaction.on_commit(lambda: _delete_stored_files(keys))
+        transaction.on_commit(lambda: _delete_stored(prefix, uploads))
 
 
 @transaction.atomic
@@ -109,10 +113,12 @@ def folder_create(*, project: Project, name: str) -> Folder:
 
 
 def photo_delete(*, photo: Photo) -> None:
-    keys = _stored_files(Photo.objects.filter(id=photo.id))
+    """The photo's rows, then its original, versions and renditions in every storage."""
+    uploads = _stored_outside_prefix(Photo.objects.filter(id=photo.id))
+    prefix = storage.photo_prefix(photo.project_id, photo.id)
     with transaction.atomic():
         photo.delete()
-    transaction.on_commit(lambda: _delete_stored_files(keys))
+        transaction.on_commit(lambda: _delete_stored(prefix, uploads))
 
 
 # --- Upload ---------------------------------------------------------------------------------
@@ -143,7 +149,7 @@ def photo_upload(
     if upload.size == 0:
         raise ApplicationError(problem_message("empty_file"), code="empty_file")
     upload.seek(0)
-    image_format = imaging.sniff_format(upload.read(imaging.SNIFF_BYTES))
+    image_format = decode.sniff_format(upload.read(decode.SNIFF_BYTES))
     if image_format is None:
         raise ApplicationError(
             problem_message("unsupported_format"),
@@ -157,7 +163,7 @@ def photo_upload(
             return UploadResult(replay, created=False)
 
     photo_id = uuid.uuid4()
-    key = f"{project.id}/{photo_id}/original.{imaging.FORMAT_EXTENSIONS[image_format]}"
+    key = storage.original_key(project.id, photo_id, decode.FORMAT_EXTENSIONS[image_format])
     upload.seek(0)
     stored_key = storages["originals"].save(key, upload)
     try:
@@ -238,16 +244,14 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
     with storages["originals"].open(photo.storage_key, "rb") as original:
         data = original.read()
     try:
-        analysis = imaging.analyse(
-            data, specs=RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
+        analysis = decode.analyse(
+            data, specs=decode.RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
         )
-    except imaging.ImageRejected as rejection:
+    except decode.ImageRejected as rejection:
         logger.info("photo %s rejected: %s", photo.id, rejection)
         return _photo_end(photo, Photo.Status.REJECTED, rejection.code)
 
-    stored = {
-        name: _store_rendition(photo, rendition) for name, rendition in analysis.renditions.items()
-    }
+    stored = _store_renditions(photo, analysis.renditions)
     sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         for name, (key, rendition) in stored.items():
@@ -289,12 +293,92 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
     return photo
 
 
-def _store_rendition(
-    photo: Photo, rendition: imaging.EncodedRendition
-) -> tuple[str, imaging.EncodedRendition]:
-    key = f"{photo.project_id}/{photo.id}/{rendition.spec.name}.webp"
-    stored_key = storages["thumbnails"].save(key, ContentFile(rendition.data))
-    return stored_key, rendition
+def _store_renditions(
+    photo: Photo, renditions: dict[str, decode.EncodedRendition], version_key_id=None
+) -> dict[str, tuple[str, decode.EncodedRendition]]:
+    """Saved under keys derived from ids, so a retried ingest or job overwrites, never copies."""
+    return {
+        name: (
+            storages["thumbnails"].save(
+                storage.rendition_key(photo.project_id, photo.id, name, version_key_id),
+                ContentFile(rendition.data),
+            ),
+            rendition,
+        )
+        for name, rendition in renditions.items()
+    }
+
+
+# --- Versions: results of processing -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A result's file and renditions, stored; ``version_create`` records them."""
+
+    photo: Photo
+    key: str
+    format: str
+    width: int
+    height: int
+    bytes: int
+    renditions: dict[str, tuple[str, decode.EncodedRendition]]
+
+
+def version_store(
+    *, photo: Photo, key_id: uuid.UUID, data: bytes, image_format: str, extension: str
+) -> StoredResult:
+    """Stores a processed result and its renditions under keys derived from ``key_id`` (the
+    job), outside any transaction: a rerun of the same job overwrites the same objects."""
+    analysis = decode.analyse(
+        data, specs=decode.RENDITION_SPECS, max_pixels=settings.PHOTO_MAX_PIXELS
+    )
+    key = storages["processed"].save(
+        storage.version_key(photo.project_id, photo.id, key_id, extension), ContentFile(data)
+    )
+    return StoredResult(
+        photo=photo,
+        key=key,
+        format=image_format,
+        width=analysis.width,
+        height=analysis.height,
+        bytes=len(data),
+        renditions=_store_renditions(photo, analysis.renditions, key_id),
+    )
+
+
+def version_create(
+    *, stored: StoredResult, preset_name: str, operations: list, ai_operations: list
+) -> PhotoVersion:
+    """The one way a result becomes a version of a photo (with its renditions). Runs inside the
+    caller's transaction, so the caller decides atomically whether the result still counts."""
+    version = PhotoVersion.objects.create(
+        photo=stored.photo,
+        preset_name=preset_name,
+        operations=operations,
+        ai_operations=ai_operations,
+        storage_key=stored.key,
+        format=stored.format,
+        width=stored.width,
+        height=stored.height,
+        bytes=stored.bytes,
+    )
+    Rendition.objects.bulk_create(
+        [
+            Rendition(
+                photo=stored.photo,
+                version=version,
+                spec=name,
+                storage_key=key,
+                format="WEBP",
+                width=rendition.width,
+                height=rendition.height,
+                bytes=len(rendition.data),
+            )
+            for name, (key, rendition) in stored.renditions.items()
+        ]
+    )
+    return version
 
 
 def _earlier_duplicate(photo: Photo) -> Photo | None:
@@ -396,15 +480,16 @@ def photos_sweep_stuck(*, dry_run: bool = False) -> SweepResult:
     return SweepResult(requeued, failed)
 
 
-def _stored_files(photos) -> list[tuple[str, str]]:
-    keys = [("originals", key) for key in photos.values_list("storage_key", flat=True)]
-    keys += [
-        ("thumbnails", key)
-        for key in Rendition.objects.filter(photo__in=photos).values_list("storage_key", flat=True)
+def _stored_outside_prefix(photos) -> list[tuple[str, str]]:
+    """Originals that arrived by direct upload keep their upload key, outside the photo's prefix."""
+    return [
+        ("originals", key)
+        for project_id, photo_id, key in photos.values_list("project_id", "id", "storage_key")
+        if not key.startswith(storage.photo_prefix(project_id, photo_id))
     ]
-    return keys
 
 
-def _delete_stored_files(keys: list[tuple[str, str]]) -> None:
-    for storage_name, key in keys:
-        storages[storage_name].delete(key)
+def _delete_stored(prefix: str, keys: list[tuple[str, str]]) -> None:
+    storage.delete_keys(keys)
+    deleted = storage.delete_prefix(prefix)
+    logger.info("deleted %s stored objects under %s", deleted + len(keys), prefix)

@@ -8,6 +8,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task, shared_task
 from django.db import DatabaseError
 
+from projects.archive import photo_restore
+from projects.models import Photo
 from projects.services import photo_ingest, photo_ingest_fail, photos_sweep_stuck
 
 logger = logging.getLogger(__name__)
@@ -38,53 +40,14 @@ def ingest_photo(self: Task, photo_id: str) -> str | None:
     return photo.status if photo else None
 
 
-@shared_task
-def sweep_stuck_photos() -> int:
-    result = photos_sweep_stuck()
-    return len(result.requeued) + len(result.failed)
-
-
 @shared_task(acks_late=True)
 def restore_photo(photo_id: str) -> None:
-    from projects.lifecycle import photo_restore
-    from projects.models import Photo
-
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is not None:
         photo_restore(photo)
 
 
 @shared_task
-def purge_temp_files() -> int:
-    from projects import lifecycle
-
-    return lifecycle.purge_temp_files().count
-
-
-@shared_task
-def archive_unused_photos() -> int:
-    from projects import lifecycle
-
-    return lifecycle.archive_unused_photos().count
-
-
-@shared_task
-def notify_inactive_accounts() -> int:
-    from projects import lifecycle
-
-    return lifecycle.notify_inactive_accounts().count
-
-
-@shared_task
-def purge_inactive_accounts() -> int:
-    from projects import lifecycle
-
-    return lifecycle.purge_inactive_accounts().count
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def build_export(export_id: str) -> str | None:
-    from projects.exports import export_build
-
-    export = export_build(export_id=export_id)
-    return export.status if export else None
+def sweep_stuck_photos() -> int:
+    result = photos_sweep_stuck()
+    return len(result.requeued) + len(result.failed)

@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from imaging import decode
 from photolisting.errors import ApplicationError, Conflict
-from processing import imaging
 from projects.models import DirectUpload, Folder, Photo, Project
 from projects.problems import problem_message
 from projects.services import display_name, enqueue_ingest
@@ -255,7 +255,7 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
             storage_key=upload.storage_key,
             bytes=upload.size,
             sha256=upload.sha256,
-            format=imaging.sniff_format(_head(upload)) or "",
+            format=decode.sniff_format(_head(upload)) or "",
         )
         DirectUpload.objects.filter(pk=upload.pk).update(
             status=DirectUpload.Status.COMPLETED, photo=photo, completed_at=timezone.now()
@@ -266,7 +266,7 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
 
 def _head(upload: DirectUpload) -> bytes:
     with storages["originals"].open(upload.storage_key, "rb") as stored:
-        return stored.read(imaging.SNIFF_BYTES)
+        return stored.read(decode.SNIFF_BYTES)
 
 
 def _verify(upload: DirectUpload) -> ApplicationError | None:
@@ -284,13 +284,13 @@ def _verify(upload: DirectUpload) -> ApplicationError | None:
                 "content_type_mismatch",
                 f"Stored as {stored_type}, announced {upload.content_type}.",
             )
-    image_format = imaging.sniff_format(_head(upload))
+    image_format = decode.sniff_format(_head(upload))
     if image_format is None:
         return ApplicationError(
             problem_message("unsupported_format"), code="unsupported_format", status=415
         )
     announced = {"image/heic": "image/heif"}.get(upload.content_type, upload.content_type)
-    if imaging.FORMAT_CONTENT_TYPES[image_format] != announced:
+    if decode.FORMAT_CONTENT_TYPES[image_format] != announced:
         return _mismatch("content_type_mismatch", "The bytes are not the announced photo format.")
     digest = hashlib.sha256()
     with storage.open(upload.storage_key, "rb") as stored:

@@ -19,6 +19,4 @@ urlpatterns = [
         views.photo_delete,
         name="photo-delete",
     ),
-    path("files/<str:token>", views.signed_file, name="signed-file"),
-    path("s/<str:token>/", views.shared_gallery, name="shared-gallery"),
 ]

@@ -5,6 +5,16 @@
   if (!panel) return;
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const project = panel.dataset.project;
+  const portals = document.getElementById("portal");
+
+  // Each portal's rules come from the API, so the page never drifts from what exports check.
+  fetch(portals.dataset.api, { credentials: "same-origin" })
+    .then((response) => response.json())
+    .then((profiles) => {
+      for (const p of profiles) {
+        portals.add(new Option(`${p.name} (≤ ${p.max_photos} photos, ${p.max_width}×${p.max_height})`, p.code));
+      }
+    });
 
   async function post(url, body) {
     const response = await fetch(url, {

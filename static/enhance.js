@@ -8,6 +8,17 @@
   const bar = document.getElementById("batch-progress");
   const state = document.getElementById("batch-state");
   const button = document.getElementById("run-preset");
+  const presets = document.getElementById("preset");
+
+  // The presets this user may run (shipped, their own, their agencies'), from the API.
+  fetch(presets.dataset.api, { credentials: "same-origin" })
+    .then((response) => response.json())
+    .then((list) => {
+      for (const preset of list) {
+        const suffix = preset.scope === "system" ? "" : ` (${preset.scope})`;
+        presets.add(new Option(preset.name + suffix, preset.id));
+      }
+    });
 
   function chosenPhotos() {
     const picked = [...document.querySelectorAll("#photo-grid .pick:checked")].map((box) => box.value);

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from accounts.models import Membership
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory
 from integrations.models import WebhookDelivery, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db

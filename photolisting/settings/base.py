@@ -2,26 +2,101 @@
 
 With nothing set the product runs on one machine: SQLite (WAL), local storage under ``var/``, a
 filesystem Celery broker and console email. ``DATABASE_URL``, ``REDIS_URL`` and
-``STORAGE_BACKEND=s3`` switch to PostgreSQL, Redis and S3.
+``STORAGE_BACKEND=s3`` switch to PostgreSQL, Redis and S3. Importing settings writes nothing.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from photolisting.settings.keys import jwt_signing_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+
+@contextmanager
+def _naming(var: str) -> Iterator[None]:
+    """Turns a value that does not parse into ImproperlyConfigured naming its variable."""
+    try:
+        yield
+    except ImproperlyConfigured as error:
+        if var in str(error):
+            raise
+        raise ImproperlyConfigured(f"{var}: {error}") from error
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{var}: {error}") from error
+
+
+class StrictEnv(environ.Env):
+    """django-environ, strict: a value that does not parse stops the start naming its variable
+    (plain django-environ reads ``DEBUG=maybe`` as False and ``1e3`` as 13.0), and an empty value
+    counts as unset."""
+
+    BOOLEAN_FALSE_STRINGS = ("false", "off", "no", "n", "0")
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        name = f"{self.prefix}{var}"
+        if self.ENVIRON.get(name) == "":
+            if default is self.NOTSET:
+                raise ImproperlyConfigured(f"Set the {name} environment variable (it is empty)")
+            if parse_default and default is not None:
+                return self.parse_value(default, cast)
+            return default
+        with _naming(name):
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool and isinstance(value, str):
+            word = value.strip().lower()
+            if word in cls.BOOLEAN_TRUE_STRINGS:
+                return True
+            if word in cls.BOOLEAN_FALSE_STRINGS:
+                return False
+            raise ValueError(f"{value!r} is not a boolean (true/false, yes/no, on/off, 1/0)")
+        if cast is float and isinstance(value, str):
+            return float(value)
+        return super().parse_value(value, cast)
+
+    def db_url(self, var=environ.Env.DEFAULT_DATABASE_ENV, default=environ.Env.NOTSET, engine=None):
+        # django-environ warns about an unknown scheme with the whole config, password included.
+        with _naming(var), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config = super().db_url(var, default=default, engine=engine)
+        if not config.get("ENGINE"):
+            raise ImproperlyConfigured(
+                f"{var} names no database engine (postgres://..., sqlite:///...)"
+            )
+        return config
+
+    db = db_url
+
+    def email_url(
+        self, var=environ.Env.DEFAULT_EMAIL_ENV, default=environ.Env.NOTSET, backend=None
+    ):
+        with _naming(var):
+            return super().email_url(var, default=default, backend=backend)
+
+    email = email_url
+
+
+env = StrictEnv()
 
 
 def env_secret(name: str, default: str | None = None) -> str:
     """A secret from ``NAME`` or from the file named by ``NAME_FILE`` (Docker/K8s secrets)."""
     file_name = env.str(f"{name}_FILE", default="")
     if file_name:
-        return Path(file_name).read_text().strip()
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {error}") from error
     if default is None:
         return env.str(name)
     return env.str(name, default=default)
@@ -51,6 +126,8 @@ INSTALLED_APPS = [
     "processing",
     "billing",
     "integrations",
+    "delivery",
+    "housekeeping",
 ]
 
 MIDDLEWARE = [
@@ -112,12 +189,13 @@ else:
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("queue", "processed"):
-        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # The Celery app makes these folders once configured (photolisting/celery.py), not here.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # kombu's default is a "control" folder relative to the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # kombu polls the folder once a second by default: a small photo would wait ~1 s.
         "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05),
@@ -231,7 +309,7 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.strategy.JWTTokenStrategy"
-HEADLESS_JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY", default="")
+HEADLESS_JWT_PRIVATE_KEY = jwt_signing_key(env_secret("JWT_PRIVATE_KEY", default=""))
 HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_EXPIRES_IN", default=900)
 
 
@@ -334,15 +412,18 @@ TEMP_FILE_MAX_AGE_HOURS = env.int("TEMP_FILE_MAX_AGE_HOURS", default=24)
 INACTIVE_AFTER_DAYS = env.int("INACTIVE_AFTER_DAYS", default=365)
 INACTIVE_NOTICE_DAYS = env.int("INACTIVE_NOTICE_DAYS", default=30)
 CELERY_BEAT_SCHEDULE |= {
-    "purge-temp-files": {"task": "projects.tasks.purge_temp_files", "schedule": 3600.0},
+    "purge-temp-files": {"task": "housekeeping.tasks.purge_temp_files", "schedule": 3600.0},
     "sweep-stuck-photos": {"task": "projects.tasks.sweep_stuck_photos", "schedule": 300.0},
-    "archive-unused-photos": {"task": "projects.tasks.archive_unused_photos", "schedule": 86400.0},
+    "archive-unused-photos": {
+        "task": "housekeeping.tasks.archive_unused_photos",
+        "schedule": 86400.0,
+    },
     "notify-inactive-accounts": {
-        "task": "projects.tasks.notify_inactive_accounts",
+        "task": "housekeeping.tasks.notify_inactive_accounts",
         "schedule": 86400.0,
     },
     "purge-inactive-accounts": {
-        "task": "projects.tasks.purge_inactive_accounts",
+        "task": "housekeeping.tasks.purge_inactive_accounts",
         "schedule": 86400.0,
     },
 }

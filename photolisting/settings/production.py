@@ -1,15 +1,43 @@
-"""Production settings: every secret comes from the environment and has no default."""
+"""Production settings: every service and secret comes from the environment and has no default,
+so a missing or malformed variable stops the start with ImproperlyConfigured naming it.
+
+Select them with ``DJANGO_SETTINGS_MODULE=photolisting.settings.production`` (the default of
+manage.py, wsgi, asgi and the Celery app)."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from photolisting.settings.base import *  # noqa: F403
-from photolisting.settings.base import env, env_secret, mailer_from_url
+from photolisting.settings.base import (
+    CELERY_BROKER_URL,
+    STORAGE_BACKEND,
+    env,
+    env_secret,
+    mailer_from_url,
+)
 
 DEBUG = False
 SECRET_KEY = env_secret("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# base.py has loaded the key (keys.jwt_signing_key): a malformed one has already stopped the start.
 HEADLESS_JWT_PRIVATE_KEY = env_secret("JWT_PRIVATE_KEY")
 MAILERS = {"default": mailer_from_url(env.email_url("EMAIL_URL"))}
+
+# Unset, base.py falls back to one-machine stand-ins: SQLite, an in-process cache, a filesystem
+# broker (CELERY_BROKER_URL defaults to REDIS_URL), local folders and a loopback SITE_URL.
+for name in ("DATABASE_URL", "REDIS_URL", "SITE_URL", "STORAGE_BACKEND"):
+    env.str(name)
+if STORAGE_BACKEND != "s3":
+    # With s3, base.py has required each AWS_STORAGE_BUCKET_* name.
+    raise ImproperlyConfigured(
+        f"STORAGE_BACKEND must be 's3' in production, not {STORAGE_BACKEND!r}: local folders "
+        "are not shared between the web and worker machines"
+    )
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL: the filesystem broker serves one machine only; use Redis or AMQP"
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -10,11 +10,11 @@ os.environ.setdefault("PHOTOLISTING_VAR_DIR", tempfile.mkdtemp(prefix="photolist
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 from photolisting.settings.base import *  # noqa: F403
-from photolisting.settings.base import DATABASES, VAR_DIR, env
+from photolisting.settings.base import DATABASES, HEADLESS_JWT_PRIVATE_KEY, VAR_DIR
 from photolisting.settings.keys import new_private_key_pem
 
 SECRET_KEY = "test-secret-key-not-for-production"
-HEADLESS_JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="") or new_private_key_pem()
+HEADLESS_JWT_PRIVATE_KEY = HEADLESS_JWT_PRIVATE_KEY or new_private_key_pem()
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Live-server request threads would otherwise keep connections open past the test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from processing.models import Batch, Job, Preset
-from projects.api.serializers import version_links
+from projects.links import version_links
 
 
 class PresetInput(serializers.Serializer):

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.selectors import agency_get_for_member
 from billing.selectors import usage_summary
 from billing.services import quota_subject_for
+from imaging.ops import operation_schemas
 from photolisting.api import CreatedAtCursorPagination, validated
 from photolisting.errors import NotFound
 from processing import selectors, services
@@ -24,7 +25,6 @@ from processing.api.serializers import (
     PresetOutput,
     PresetUpdateInput,
 )
-from processing.ops import operation_schemas
 from projects.selectors import photo_list, project_get
 
 

@@ -358,10 +358,10 @@ def test_masked_edit_leaves_unmasked_pixels_identical(
 
     from django.core.files.storage import storages
 
-    from processing import imaging
+    from imaging import decode
 
     original = np.asarray(
-        imaging.decode_upright(
+        decode.decode_upright(
             storages["originals"].open(job.photo.storage_key).read(), max_pixels=10**9
         )[0]
     )

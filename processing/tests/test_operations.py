@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 
 from conftest import CAMERA_JPEG, INTERIOR, shared_photo
+from imaging.engine import run_pipeline
+from imaging.ops import REGISTRY, OperationContext, operation_schemas, validate_operations
+from imaging.ops.local import luminance
 from photolisting.errors import ApplicationError
-from processing.engine import run_pipeline
-from processing.ops import REGISTRY, OperationContext, operation_schemas, validate_operations
-from processing.ops.local import luminance
 
 
 def interior(path=INTERIOR) -> np.ndarray:
@@ -126,7 +126,7 @@ def test_privacy_blur_blurs_a_face_and_leaves_the_rest():
     from skimage import data
 
     portrait = np.ascontiguousarray(data.astronaut())
-    from processing.ops.local import detect_private_regions
+    from imaging.ops.local import detect_private_regions
 
     faces = detect_private_regions(portrait, faces=True, plates=False)
     assert faces, "the Haar cascade should find the astronaut's face"

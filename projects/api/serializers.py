@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from processing.imaging import FORMAT_CONTENT_TYPES
-from projects.delivery import signed_url
-from projects.models import Folder, Photo, PhotoVersion, Project
+from projects.links import photo_links, version_links
+from projects.models import Folder, Photo, Project
 from projects.problems import problem_message
 
 
@@ -144,89 +142,6 @@ class PhotoOutput(serializers.ModelSerializer):
 def _problem(photo: Photo) -> dict:
     code = photo.rejection_code
     return {"code": code, "message": problem_message(code, photo.rejection_message)}
-
-
-def version_links(version: PhotoVersion, *, request=None) -> dict:
-    """A processed version with signed links to the file and its renditions."""
-    extension = version.storage_key.rsplit(".", 1)[-1]
-    renditions = {r.spec: r for r in version.renditions.all()}
-    links = {
-        spec: _absolute(
-            request,
-            signed_url(
-                "thumbnails",
-                renditions[spec].storage_key,
-                content_type="image/webp",
-                filename=f"{version.id}-{spec}.webp",
-            ),
-        )
-        if spec in renditions
-        else None
-        for spec in ("thumbnail", "preview")
-    }
-    links["download"] = _absolute(
-        request,
-        signed_url(
-            version.storage_name,
-            version.storage_key,
-            content_type=FORMAT_CONTENT_TYPES.get(version.format, f"image/{extension}"),
-            filename=f"{_ascii(version.preset_name) or 'photo'}-{str(version.id)[:8]}.{extension}",
-            inline=False,
-        ),
-    )
-    return {
-        "id": str(version.id),
-        "preset_name": version.preset_name,
-        "ai_edited": bool(version.ai_operations),
-        "ai_operations": version.ai_operations,
-        "format": version.format,
-        "width": version.width,
-        "height": version.height,
-        "bytes": version.bytes,
-        "created_at": version.created_at,
-        "urls": links,
-    }
-
-
-def photo_links(photo: Photo, *, request=None) -> dict:
-    """Signed, expiring links to the original (as an attachment) and its renditions."""
-    renditions = {r.spec: r for r in photo.renditions.all() if r.version_id is None}
-    stem = (photo.original_filename.rsplit(".", 1)[0] or str(photo.id))[:80]
-    links: dict = {
-        "original": _absolute(
-            request,
-            signed_url(
-                "originals",
-                photo.storage_key,
-                content_type=FORMAT_CONTENT_TYPES.get(photo.format, "application/octet-stream"),
-                filename=f"{_ascii(stem)}.{photo.storage_key.rsplit('.', 1)[-1]}",
-                inline=False,
-            ),
-        ),
-        "expires_in": settings.SIGNED_URL_MAX_AGE,
-    }
-    for spec in ("thumbnail", "preview"):
-        rendition = renditions.get(spec)
-        links[spec] = rendition and _absolute(
-            request,
-            signed_url(
-                "thumbnails",
-                rendition.storage_key,
-                content_type="image/webp",
-                filename=f"{_ascii(stem)}-{spec}.webp",
-            ),
-        )
-    return links
-
-
-def _ascii(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name)
-
-
-def _absolute(request, url: str) -> str:
-    if request is None or url.startswith("http"):
-        return url
-    return request.build_absolute_uri(url)
 
 
 class UploadStartInput(serializers.Serializer):

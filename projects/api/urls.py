@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects.api import exports, sharing, uploads, views
+from projects.api import uploads, views
 
 urlpatterns = [
     path("projects/", views.ProjectListCreateView.as_view(), name="api-projects"),
@@ -10,19 +10,6 @@ urlpatterns = [
     path("photos/", views.PhotoListCreateView.as_view(), name="api-photos"),
     path("photos/<str:photo_id>/", views.PhotoDetailView.as_view(), name="api-photo"),
     path("photos/<str:photo_id>/retry", views.PhotoRetryView.as_view(), name="api-photo-retry"),
-    path(
-        "projects/<str:project_id>/share-links/",
-        sharing.ShareLinkListCreateView.as_view(),
-        name="api-share-links",
-    ),
-    path(
-        "share-links/<str:link_id>/revoke",
-        sharing.ShareLinkRevokeView.as_view(),
-        name="api-share-revoke",
-    ),
-    path("export-profiles/", exports.ExportProfileListView.as_view(), name="api-export-profiles"),
-    path("exports/", exports.ExportCreateView.as_view(), name="api-exports"),
-    path("exports/<str:export_id>/", exports.ExportDetailView.as_view(), name="api-export"),
     path("uploads/", uploads.UploadStartView.as_view(), name="api-uploads"),
     path("uploads/<str:upload_id>/", uploads.UploadDetailView.as_view(), name="api-upload"),
     path("uploads/<str:upload_id>/data", uploads.UploadDataView.as_view(), name="api-upload-data"),

@@ -27,7 +27,7 @@ from projects.api.serializers import (
     ProjectOutput,
     ProjectUpdateInput,
 )
-from projects.lifecycle import photo_touch
+from projects.archive import photo_touch
 
 
 class PaginatedListMixin:

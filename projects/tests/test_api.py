@@ -12,7 +12,7 @@ from PIL import Image
 from accounts.models import Membership
 from accounts.tests.factories import MembershipFactory, UserFactory
 from conftest import jpeg_bytes
-from projects.delivery import signed_url
+from photolisting.storage import signed_url
 from projects.models import Folder, Photo, Project
 from projects.tests.factories import FolderFactory, ProjectFactory
 

@@ -12,19 +12,13 @@ import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from imaging import decode
+from imaging.engine import run_pipeline
+from imaging.ops import OperationContext, validate_operations
+from photolisting.cli import progress_bar
 from photolisting.errors import ApplicationError
-from processing import imaging
-from processing.engine import run_pipeline
-from processing.ops import OperationContext, validate_operations
 from processing.services import PRESETS_FILE
 from projects.problems import problem_message
-
-
-def progress_bar(done: int, total: int, label: str, started: float, width: int = 30) -> str:
-    filled = int(width * done / total) if total else width
-    elapsed = time.monotonic() - started
-    rate = f"{elapsed / done:.2f}s/photo" if done else ""
-    return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate} {label[:40]:<40}"
 
 
 class Command(BaseCommand):
@@ -48,13 +42,13 @@ class Command(BaseCommand):
             sys.stderr.write(progress_bar(index, len(files), path.name, started))
             sys.stderr.flush()
             try:
-                image, icc = imaging.decode_upright(
+                image, icc = decode.decode_upright(
                     path.read_bytes(), max_pixels=settings.PHOTO_MAX_PIXELS
                 )
                 encoded = run_pipeline(
                     np.asarray(image), pipeline, OperationContext(icc_profile=icc)
                 )
-            except imaging.ImageRejected as rejection:
+            except decode.ImageRejected as rejection:
                 failures += 1
                 self.stderr.write(f"\n{path}: {problem_message(rejection.code)}")
                 continue

@@ -1,0 +1,254 @@
+"""Portal exports: each portal's rules as data (``portals.json``), checked before any work, then
+photos cropped, sized and encoded to meet them, one file or a ZIP in listing order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from delivery.models import Export
+from imaging import decode
+from imaging.engine import run_pipeline
+from imaging.ops import OperationContext, validate_operations
+from integrations.services import event_emit_for_project
+from photolisting import storage
+from photolisting.errors import ApplicationError, NotFound
+from photolisting.storage import absolute_url, signed_url
+from projects.archive import photo_restore
+from projects.models import Photo, Project
+from projects.problems import problem_message
+from projects.selectors import delivered_version
+
+logger = logging.getLogger(__name__)
+PORTALS_FILE = Path(__file__).with_name("portals.json")
+
+
+@dataclass(frozen=True)
+class PortalProfile:
+    code: str
+    name: str
+    max_width: int
+    max_height: int
+    min_width: int
+    min_height: int
+    max_bytes: int
+    format: str
+    aspect: str
+    max_photos: int
+    file_name: str
+
+    def operations(self) -> list[dict]:
+        steps = [{"op": "crop", "params": {"aspect": self.aspect}}] if self.aspect else []
+        return [
+            *steps,
+            {"op": "resize", "params": {"width": self.max_width, "height": self.max_height}},
+            {
+                "op": "encode",
+                "params": {"format": self.format, "quality": 90, "max_bytes": self.max_bytes},
+            },
+        ]
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """What a photo of this size becomes (crop to the aspect, shrink to fit, never enlarge)."""
+        if self.aspect:
+            ratio_w, ratio_h = (float(v) for v in self.aspect.split(":"))
+            ratio = ratio_w / ratio_h
+            width, height = (
+                (round(height * ratio), height)
+                if width / height > ratio
+                else (width, round(width / ratio))
+            )
+        scale = min(1.0, self.max_width / width, self.max_height / height)
+        return round(width * scale), round(height * scale)
+
+
+@cache
+def portal_profiles() -> dict[str, PortalProfile]:
+    return {p["code"]: PortalProfile(**p) for p in json.loads(PORTALS_FILE.read_text())}
+
+
+def _profile(code: str) -> PortalProfile:
+    profile = portal_profiles().get(code)
+    if profile is None:
+        raise NotFound(
+            f"No portal profile {code!r}; known: {', '.join(portal_profiles())}.",
+            code="profile_not_found",
+        )
+    return profile
+
+
+def _source_size(photo: Photo) -> tuple[int, int]:
+    version = delivered_version(photo)
+    return (version.width, version.height) if version else (photo.width or 0, photo.height or 0)
+
+
+def export_check(profile: PortalProfile, photos: list[Photo]) -> None:
+    """Refuses, with every reason at once, an export the portal would reject."""
+    problems: dict = {}
+    if len(photos) > profile.max_photos:
+        problems["photos"] = (
+            f"{profile.name} takes at most {profile.max_photos} photos; got {len(photos)}."
+        )
+    for photo in photos:
+        if photo.status != Photo.Status.READY:
+            problems[str(photo.id)] = "not ready (still ingesting, or rejected)"
+            continue
+        width, height = profile.output_size(*_source_size(photo))
+        if width < profile.min_width or height < profile.min_height:
+            problems[str(photo.id)] = (
+                f"would be {width}×{height}; {profile.name} needs at least "
+                f"{profile.min_width}×{profile.min_height}"
+            )
+    if problems:
+        raise ApplicationError(
+            f"These photos cannot go to {profile.name} as they are.",
+            code="export_not_allowed",
+            details=problems,
+        )
+
+
+@transaction.atomic
+def export_create(
+    *, user: User, project: Project, profile_code: str, photos: list[Photo] | None = None
+) -> Export:
+    profile = _profile(profile_code)
+    if photos is None:
+        photos = list(project.photos.filter(status=Photo.Status.READY).order_by("created_at"))
+    if not photos:
+        raise ApplicationError("There is no ready photo to export.", code="no_photos")
+    export_check(profile, photos)
+    export = Export.objects.create(
+        project=project,
+        created_by=user,
+        profile=profile.code,
+        photo_ids=[str(photo.id) for photo in photos],
+    )
+    from delivery.tasks import build_export
+
+    transaction.on_commit(lambda: build_export.apply_async(args=[str(export.id)], queue="process"))
+    return export
+
+
+def _reference(project: Project) -> str:
+    return slugify(project.listing_reference or project.name)[:40] or "listing"
+
+
+def _rendered(photo: Photo, profile: PortalProfile) -> bytes:
+    """The photo's latest result (or its original) through the profile's pipeline."""
+    version = delivered_version(photo)
+    if version is not None:
+        with storages[version.storage_name].open(version.storage_key, "rb") as stored:
+            data = stored.read()
+        ai_operations = list(version.ai_operations)
+    else:
+        photo_restore(photo)
+        with storage.open_original(photo.storage_key) as stored:
+            data = stored.read()
+        ai_operations = []
+    image, icc = decode.decode_upright(data, max_pixels=settings.PHOTO_MAX_PIXELS)
+    context = OperationContext(icc_profile=icc, ai_operations=ai_operations)
+    return run_pipeline(np.asarray(image), validate_operations(profile.operations()), context).data
+
+
+def export_build(*, export_id: str) -> Export | None:
+    """Builds the file once (a redelivered task rebuilds and overwrites the same key)."""
+    claimed = Export.objects.filter(
+        id=export_id, status__in=[Export.Status.QUEUED, Export.Status.RUNNING]
+    ).update(status=Export.Status.RUNNING)
+    export = Export.objects.select_related("project", "created_by").filter(id=export_id).first()
+    if not claimed or export is None:
+        return export
+    profile = _profile(export.profile)
+    photos = {str(p.id): p for p in Photo.objects.filter(id__in=export.photo_ids)}
+    ordered = [photos[i] for i in export.photo_ids if i in photos]
+    reference = _reference(export.project)
+    names = [
+        profile.file_name.format(reference=reference, index=i + 1) for i in range(len(ordered))
+    ]
+    exports = storages["exports"]
+    try:
+        if len(ordered) == 1:
+            data = _rendered(ordered[0], profile)
+            export.file_name = names[0]
+            export.storage_key = exports.save(
+                storage.export_key(export.project_id, export.id, names[0]), ContentFile(data)
+            )
+            export.bytes = len(data)
+        else:
+            with tempfile.TemporaryFile() as spool:
+                with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+                    for index, (photo, name) in enumerate(zip(ordered, names, strict=True)):
+                        archive.writestr(name, _rendered(photo, profile))
+                        Export.objects.filter(pk=export.pk).update(
+                            progress=int((index + 1) * 100 / (len(ordered) + 1))
+                        )
+                export.file_name = f"{reference}-{profile.code}.zip"
+                export.bytes = spool.tell()
+                spool.seek(0)
+                export.storage_key = exports.save(
+                    storage.export_key(export.project_id, export.id, export.file_name), File(spool)
+                )
+    except (decode.ImageRejected, ValueError, OSError) as error:
+        logger.exception("export %s failed", export.id)
+        message = (
+            problem_message(error.code) if isinstance(error, decode.ImageRejected) else str(error)
+        )
+        Export.objects.filter(pk=export.pk).update(
+            status=Export.Status.FAILED, error_message=message[:500], finished_at=timezone.now()
+        )
+        return Export.objects.get(pk=export.pk)
+    export.status, export.progress, export.finished_at = (
+        Export.Status.SUCCEEDED,
+        100,
+        timezone.now(),
+    )
+    export.save()
+    event_emit_for_project(
+        export.project,
+        "export.ready",
+        {
+            "export": str(export.id),
+            "profile": profile.code,
+            "url": absolute_url(export_link(export)),
+        },
+    )
+    if export.created_by:
+        send_mail(
+            f"PhotoListing: your {profile.name} export is ready",
+            f"{len(ordered)} photo(s) of {export.project.name}, ready for {profile.name}:\n"
+            f"{absolute_url(export_link(export))}\n"
+            f"The link works for {settings.TEMP_FILE_MAX_AGE_HOURS} hours.",
+            None,
+            [export.created_by.email],
+        )
+    return export
+
+
+def export_link(export: Export) -> str | None:
+    if export.status != Export.Status.SUCCEEDED:
+        return None
+    content_type = "application/zip" if export.file_name.endswith(".zip") else "image/jpeg"
+    return signed_url(
+        "exports",
+        export.storage_key,
+        content_type=content_type,
+        filename=export.file_name,
+        inline=False,
+        max_age=settings.TEMP_FILE_MAX_AGE_HOURS * 3600,
+    )

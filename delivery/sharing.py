@@ -1,0 +1,91 @@
+"""Share links: a project's gallery for people without an account — expiring, optionally
+password-protected, downloadable or not, revocable, counted."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from delivery.models import ShareLink
+from photolisting.errors import ApplicationError, NotFound
+from projects.models import Photo, Project
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 90
+PASSWORD_TRIES_PER_MINUTE = 5
+
+
+def share_link_create(
+    *,
+    user: User,
+    project: Project,
+    days: int = DEFAULT_DAYS,
+    password: str = "",
+    allow_download: bool = False,
+) -> ShareLink:
+    if not 1 <= days <= MAX_DAYS:
+        raise ApplicationError(f"A share link lasts 1 to {MAX_DAYS} days.", code="invalid_expiry")
+    return ShareLink.objects.create(
+        token=secrets.token_urlsafe(24),
+        project=project,
+        created_by=user,
+        expires_at=timezone.now() + timedelta(days=days),
+        password_hash=make_password(password) if password else "",
+        allow_download=allow_download,
+    )
+
+
+def share_link_revoke(*, link: ShareLink) -> ShareLink:
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+class ShareLinkGone(ApplicationError):
+    status = 410
+    code = "share_link_gone"
+
+
+def share_link_open(token: str) -> ShareLink:
+    """The live link for a token; a revoked or expired one is gone, an unknown one not found."""
+    link = ShareLink.objects.select_related("project").filter(token=token).first()
+    if link is None:
+        raise NotFound("This share link does not exist.", code="share_link_not_found")
+    if link.revoked_at is not None:
+        raise ShareLinkGone("This share link has been revoked.")
+    if link.expires_at <= timezone.now():
+        raise ShareLinkGone("This share link has expired.")
+    return link
+
+
+def share_link_check_password(link: ShareLink, password: str, client_ip: str) -> bool:
+    """At most a few tries a minute per link and address, so a password cannot be guessed."""
+    key = f"share-pw:{link.pk}:{client_ip}"
+    tries = cache.get_or_set(key, 0, 60)
+    if tries >= PASSWORD_TRIES_PER_MINUTE:
+        raise ApplicationError(
+            "Too many attempts; wait a minute.", code="too_many_attempts", status=429
+        )
+    cache.incr(key)
+    return check_password(password, link.password_hash)
+
+
+def share_link_record_view(link: ShareLink) -> None:
+    ShareLink.objects.filter(pk=link.pk).update(
+        view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )
+
+
+def shared_photos(link: ShareLink):
+    return (
+        Photo.objects.filter(project=link.project, status=Photo.Status.READY)
+        .prefetch_related("renditions", "versions__renditions")
+        .order_by("created_at")
+    )

@@ -1,0 +1,119 @@
+"""Pages of delivery: the local signed-file view (S3 serves its own links) and the public
+gallery behind a share link."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET
+
+from delivery.files import RangeNotSatisfiable, parse_range, read_span
+from delivery.sharing import (
+    ShareLinkGone,
+    share_link_check_password,
+    share_link_open,
+    share_link_record_view,
+    shared_photos,
+)
+from photolisting.errors import ApplicationError, NotFound
+from photolisting.storage import LinkInvalid, file_etag, resolve_token
+from projects.links import delivered_links
+
+
+@require_GET
+def signed_file(request: HttpRequest, token: str) -> HttpResponse:
+    """Serves a stored file named by a signed link; the link itself is the permission."""
+    try:
+        target, inline = resolve_token(token)
+    except LinkInvalid as error:
+        return HttpResponseForbidden(str(error))
+    storage = storages[target.storage_name]
+    if not storage.exists(target.key):
+        return render(request, "404.html", status=404)
+    size = storage.size(target.key)
+    etag = file_etag(target.key, size, storage.get_modified_time(target.key).timestamp())
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+    try:
+        byte_range = parse_range(request.headers.get("Range", ""), size)
+    except RangeNotSatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    handle = storage.open(target.key, "rb")
+    if byte_range is None:
+        response = FileResponse(
+            handle,
+            content_type=target.content_type,
+            as_attachment=not inline,
+            filename=target.filename,
+        )
+    else:
+        start, end = byte_range
+        handle.seek(start)
+        response = StreamingHttpResponse(
+            read_span(handle, end - start + 1), status=206, content_type=target.content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Disposition"] = content_disposition_header(not inline, target.filename)
+    response["ETag"] = etag
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = f"private, max-age={settings.SIGNED_URL_MAX_AGE}"
+    return response
+
+
+def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
+    """The public gallery behind a share link (no account)."""
+    try:
+        link = share_link_open(token)
+    except ShareLinkGone as gone:
+        return render(request, "delivery/share_gone.html", {"message": gone.message}, status=410)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    unlocked = f"share:{link.pk}"
+    if link.password_hash and not request.session.get(unlocked):
+        error = None
+        if request.method == "POST":
+            client_ip = request.META.get("REMOTE_ADDR", "")
+            try:
+                if share_link_check_password(link, request.POST.get("password", ""), client_ip):
+                    request.session[unlocked] = True
+                    return redirect(request.path)
+                error = "That password is not right."
+            except ApplicationError as refusal:
+                error = refusal.message
+        return render(
+            request, "delivery/share_password.html", {"link": link, "error": error}, status=401
+        )
+    share_link_record_view(link)
+    items = []
+    for photo in shared_photos(link):
+        delivered = delivered_links(photo)
+        items.append(
+            {
+                "photo": photo,
+                "thumbnail": delivered["thumbnail"],
+                "preview": delivered["preview"],
+                "download": delivered["download"] if link.allow_download else None,
+                "ai_edited": delivered["ai_edited"],
+            }
+        )
+    response = render(request, "delivery/shared_gallery.html", {"link": link, "items": items})
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,351 @@
+"""Where files live. The only module that knows whether the four storages are S3 buckets or
+local folders: key layout, signed links, direct-upload targets, the cold tier, listing and
+deleting. Every app goes through it, so a new kind of stored file cannot be forgotten by a delete.
+
+Key layout: everything of a project sits under ``<project id>/`` in every storage, everything of a
+photo under ``<project id>/<photo id>/`` — so deleting a project or a photo is deleting a prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.storage import Storage, storages
+from django.urls import reverse
+
+_LINK_SALT = "photolisting.delivery"
+Id = uuid.UUID | str
+
+
+def is_s3() -> bool:
+    return settings.STORAGE_BACKEND == "s3"
+
+
+# --- Key layout ------------------------------------------------------------------------------
+
+
+def project_prefix(project_id: Id) -> str:
+    return f"{project_id}/"
+
+
+def photo_prefix(project_id: Id, photo_id: Id) -> str:
+    return f"{project_id}/{photo_id}/"
+
+
+def original_key(project_id: Id, photo_id: Id, extension: str) -> str:
+    return f"{photo_prefix(project_id, photo_id)}original.{extension}"
+
+
+def upload_key(project_id: Id, upload_id: Id, extension: str) -> str:
+    """A direct upload lands here; the photo made from it keeps this key."""
+    return f"{project_id}/uploads/{upload_id}/original.{extension}"
+
+
+def rendition_key(project_id: Id, photo_id: Id, spec: str, version_id: Id | None = None) -> str:
+    if version_id is None:
+        return f"{photo_prefix(project_id, photo_id)}{spec}.webp"
+    return f"{photo_prefix(project_id, photo_id)}versions/{version_id}-{spec}.webp"
+
+
+def version_key(project_id: Id, photo_id: Id, version_id: Id, extension: str) -> str:
+    return f"{photo_prefix(project_id, photo_id)}versions/{version_id}.{extension}"
+
+
+def export_key(project_id: Id, export_id: Id, file_name: str) -> str:
+    return f"{project_id}/exports/{export_id}/{file_name}"
+
+
+# --- Listing and deleting ------------------------------------------------------------------------
+
+
+def list_objects(storage_name: str, prefix: str = "") -> Iterator[tuple[str, int]]:
+    """(key, size) of every object under ``prefix`` ("" for all)."""
+    storage = storages[storage_name]
+    if is_s3():
+        for item in storage.bucket.objects.filter(Prefix=prefix):
+            yield item.key, item.size
+        return
+    yield from _walk(storage, prefix.rstrip("/"))
+
+
+def _walk(storage: Storage, folder: str) -> Iterator[tuple[str, int]]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        key = f"{folder}/{name}" if folder else name
+        yield key, storage.size(key)
+    for name in folders:
+        yield from _walk(storage, f"{folder}/{name}" if folder else name)
+
+
+def delete_prefix(prefix: str) -> int:
+    """Deletes every object under ``prefix`` in all four storages and the local cold tier.
+    Returns how many objects went."""
+    if not prefix.endswith("/") or prefix == "/":
+        raise ValueError(f"refusing to delete {prefix!r}: a prefix ends with '/' and names one")
+    deleted = 0
+    for name in settings.PHOTO_STORAGE_NAMES:
+        if is_s3():
+            objects = list(storages[name].bucket.objects.filter(Prefix=prefix))
+            for start in range(0, len(objects), 1000):  # S3's batch limit
+                storages[name].bucket.delete_objects(
+                    Delete={"Objects": [{"Key": o.key} for o in objects[start : start + 1000]]}
+                )
+            deleted += len(objects)
+        else:
+            deleted += _remove_tree(Path(storages[name].path(prefix)))
+    if not is_s3():
+        deleted += _remove_tree(_archive_root() / prefix)
+    return deleted
+
+
+def _remove_tree(folder: Path) -> int:
+    if not folder.is_dir():
+        return 0
+    count = sum(1 for path in folder.rglob("*") if path.is_file())
+    shutil.rmtree(folder)
+    return count
+
+
+def delete_keys(keys: list[tuple[str, str]]) -> None:
+    """Named objects, for files that live outside a photo's prefix (direct uploads)."""
+    for storage_name, key in keys:
+        storages[storage_name].delete(key)
+        if storage_name == "originals" and not is_s3():
+            _archived(key).unlink(missing_ok=True)
+
+
+# --- Cold tier: originals nobody opened for a while ------------------------------------------
+
+
+def _archive_root() -> Path:
+    return Path(settings.ARCHIVE_ROOT) / "originals"
+
+
+def _archived(key: str) -> Path:
+    return _archive_root() / key
+
+
+def archive_original(key: str) -> None:
+    """S3: the object moves to a colder storage class. Local: the file moves to the archive."""
+    if is_s3():
+        _set_storage_class(key, settings.ARCHIVE_S3_STORAGE_CLASS)
+        return
+    target = _archived(key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(storages["originals"].path(key), target)
+
+
+def restore_original(key: str) -> None:
+    if is_s3():
+        _set_storage_class(key, "STANDARD")
+        return
+    if _archived(key).exists():
+        target = Path(storages["originals"].path(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(_archived(key), target)
+
+
+def archived_locally(key: str) -> bool:
+    return not is_s3() and _archived(key).exists()
+
+
+def open_original(key: str) -> IO[bytes]:
+    """An original wherever it is, the local cold tier included."""
+    if archived_locally(key) and not storages["originals"].exists(key):
+        return _archived(key).open("rb")
+    return storages["originals"].open(key, "rb")
+
+
+def _set_storage_class(key: str, storage_class: str) -> None:
+    storage = storages["originals"]
+    storage.connection.meta.client.copy_object(
+        Bucket=storage.bucket_name,
+        Key=key,
+        CopySource={"Bucket": storage.bucket_name, "Key": key},
+        StorageClass=storage_class,
+        MetadataDirective="COPY",
+    )
+
+
+# --- Signed links -------------------------------------------------------------------------------
+
+
+class LinkInvalid(Exception):
+    """A link that was tampered with, has expired, or names an unknown storage."""
+
+
+@dataclass(frozen=True)
+class SignedTarget:
+    storage_name: str
+    key: str
+    content_type: str
+    filename: str
+
+
+def signed_url(
+    storage_name: str,
+    key: str,
+    *,
+    content_type: str,
+    filename: str,
+    max_age: int | None = None,
+    inline: bool = True,
+) -> str:
+    """A link valid for ``max_age`` seconds (``SIGNED_URL_MAX_AGE`` by default): S3 presigned
+    (or CloudFront-signed), else a signed token for the local file view. It carries the content
+    type and download name the file is served with, so it is never sniffed as something else."""
+    max_age = max_age or settings.SIGNED_URL_MAX_AGE
+    disposition = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    if is_s3():
+        storage = storages[storage_name]
+        if getattr(storage, "custom_domain", None):
+            # CloudFront: S3's own query names, forwarded to the origin, inside the signed URL.
+            parameters = {
+                "response-content-type": content_type,
+                "response-content-disposition": disposition,
+            }
+        else:
+            parameters = {
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": disposition,
+            }
+        return storage.url(key, parameters=parameters, expire=max_age)
+    token = signing.dumps(
+        {
+            "s": storage_name,
+            "k": key,
+            "t": content_type,
+            "f": filename,
+            "i": inline,
+            "e": int(time.time()) + max_age,
+        },
+        salt=_LINK_SALT,
+        compress=True,
+    )
+    return reverse("signed-file", kwargs={"token": token})
+
+
+def absolute_url(url: str, request=None) -> str:
+    """Local links are paths: absolute for the request's host, or for ``SITE_URL`` when there is
+    no request (e-mails, webhooks). S3 and CloudFront links already are."""
+    if url.startswith("http"):
+        return url
+    return request.build_absolute_uri(url) if request is not None else f"{settings.SITE_URL}{url}"
+
+
+def resolve_token(token: str) -> tuple[SignedTarget, bool]:
+    """The file a local link points at, and whether it is served inline. Raises LinkInvalid."""
+    try:
+        payload = signing.loads(token, salt=_LINK_SALT)
+    except signing.BadSignature as error:
+        raise LinkInvalid("This link is not valid.") from error
+    if payload["e"] < time.time():
+        raise LinkInvalid("This link has expired.")
+    if payload["s"] not in settings.PHOTO_STORAGE_NAMES:
+        raise LinkInvalid("This link is not valid.")
+    target = SignedTarget(payload["s"], payload["k"], payload["t"], payload["f"])
+    return target, payload["i"]
+
+
+def file_etag(key: str, size: int, modified: float) -> str:
+    """A strong validator from what identifies this stored object's content."""
+    return '"' + hashlib.sha256(f"{key}:{size}:{modified}".encode()).hexdigest()[:32] + '"'
+
+
+# --- Direct uploads: where a client sends bytes without going through our web servers ----------
+
+
+def presigned_post(key: str, *, content_type: str, max_size: int, expires: int) -> dict:
+    """S3 presigned POST (url + form fields) limited to this key, type and size."""
+    storage = storages["originals"]
+    return storage.connection.meta.client.generate_presigned_post(
+        storage.bucket_name,
+        key,
+        Fields={"Content-Type": content_type},
+        Conditions=[["content-length-range", 1, max_size], {"Content-Type": content_type}],
+        ExpiresIn=expires,
+    )
+
+
+def multipart_start(key: str, *, content_type: str) -> str:
+    storage = storages["originals"]
+    return storage.connection.meta.client.create_multipart_upload(
+        Bucket=storage.bucket_name, Key=key, ContentType=content_type
+    )["UploadId"]
+
+
+def multipart_parts(key: str, multipart_id: str) -> list[dict]:
+    """The parts S3 has received (``PartNumber``, ``Size``, ``ETag``), every page of them."""
+    storage = storages["originals"]
+    parts, marker = [], 0
+    while True:
+        page = storage.connection.meta.client.list_parts(
+            Bucket=storage.bucket_name, Key=key, UploadId=multipart_id, PartNumberMarker=marker
+        )
+        parts += page.get("Parts", [])
+        if not page.get("IsTruncated"):
+            return parts
+        marker = page["NextPartNumberMarker"]
+
+
+def multipart_part_url(key: str, multipart_id: str, number: int, *, expires: int) -> str:
+    storage = storages["originals"]
+    return storage.connection.meta.client.generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": storage.bucket_name,
+            "Key": key,
+            "UploadId": multipart_id,
+            "PartNumber": number,
+        },
+        ExpiresIn=expires,
+    )
+
+
+def multipart_complete(key: str, multipart_id: str, parts: list[dict]) -> None:
+    storage = storages["originals"]
+    storage.connection.meta.client.complete_multipart_upload(
+        Bucket=storage.bucket_name,
+        Key=key,
+        UploadId=multipart_id,
+        MultipartUpload={
+            "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+        },
+    )
+
+
+def multipart_abort(key: str, multipart_id: str) -> None:
+    storage = storages["originals"]
+    storage.connection.meta.client.abort_multipart_upload(
+        Bucket=storage.bucket_name, Key=key, UploadId=multipart_id
+    )
+
+
+def stored_content_type(key: str) -> str | None:
+    """The Content-Type an S3 object was stored with (None locally: a file has none)."""
+    if not is_s3():
+        return None
+    storage = storages["originals"]
+    head = storage.connection.meta.client.head_object(Bucket=storage.bucket_name, Key=key)
+    return head.get("ContentType")
+
+
+def write_span(key: str, data: bytes, offset: int) -> None:
+    """Local stand-in for S3 parts: writes ``data`` at ``offset`` of an original being uploaded."""
+    path = Path(storages["originals"].path(key))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "r+b" if offset else "wb") as handle:
+        handle.seek(offset)
+        handle.write(data)
