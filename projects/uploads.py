@@ -11,7 +11,6 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.core import signing
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from imaging import decode
+from photolisting import storage
 from photolisting.errors import ApplicationError, Conflict
 from projects.models import DirectUpload, Folder, Photo, Project
 from projects.problems import problem_message
@@ -38,15 +38,6 @@ CONTENT_TYPES = {
 PART_SIZE = 8 * 1024 * 1024  # S3's minimum is 5 MiB for every part but the last
 UPLOAD_TTL = timedelta(hours=24)
 _TOKEN_SALT = "photolisting.direct-upload"
-
-
-def _s3() -> tuple:
-    storage = storages["originals"]
-    return storage.connection.meta.client, storage.bucket_name
-
-
-def _is_s3() -> bool:
-    return settings.STORAGE_BACKEND == "s3"
 
 
 @transaction.atomic
@@ -86,14 +77,13 @@ def upload_start(
         sha256=sha256.lower(),
         expires_at=timezone.now() + UPLOAD_TTL,
     )
-    upload.storage_key = f"{project.id}/uploads/{upload.id}/original.{CONTENT_TYPES[content_type]}"
+    upload.storage_key = storage.upload_key(project.id, upload.id, CONTENT_TYPES[content_type])
     if size > PART_SIZE:
         upload.part_size = PART_SIZE
-        if _is_s3():
-            client, bucket = _s3()
-            upload.multipart_id = client.create_multipart_upload(
-                Bucket=bucket, Key=upload.storage_key, ContentType=content_type
-            )["UploadId"]
+        if storage.is_s3():
+            upload.multipart_id = storage.multipart_start(
+                upload.storage_key, content_type=content_type
+            )
     upload.save()
     return upload
 
@@ -112,21 +102,16 @@ class Target:
 def upload_target(upload: DirectUpload) -> Target:
     """Fresh presigned URLs for what is still missing, so a cut upload resumes."""
     expires = int((upload.expires_at - timezone.now()).total_seconds())
-    if not _is_s3():
+    if not storage.is_s3():
         token = signing.dumps(str(upload.id), salt=_TOKEN_SALT)
         url = reverse("api-upload-data", kwargs={"upload_id": upload.id}) + f"?token={token}"
         return Target("PUT", url, {}, [], _local_received(upload))
-    client, bucket = _s3()
     if not upload.multipart_id:
-        post = client.generate_presigned_post(
-            bucket,
+        post = storage.presigned_post(
             upload.storage_key,
-            Fields={"Content-Type": upload.content_type},
-            Conditions=[
-                ["content-length-range", 1, upload.size],
-                {"Content-Type": upload.content_type},
-            ],
-            ExpiresIn=max(60, expires),
+            content_type=upload.content_type,
+            max_size=upload.size,
+            expires=max(60, expires),
         )
         return Target("POST", post["url"], post["fields"], [], 0)
     done = {p["PartNumber"]: p["Size"] for p in _s3_parts(upload)}
@@ -136,15 +121,8 @@ def upload_target(upload: DirectUpload) -> Target:
             "size": _part_length(upload, number),
             "url": None
             if number in done
-            else client.generate_presigned_url(
-                "upload_part",
-                Params={
-                    "Bucket": bucket,
-                    "Key": upload.storage_key,
-                    "UploadId": upload.multipart_id,
-                    "PartNumber": number,
-                },
-                ExpiresIn=max(60, expires),
+            else storage.multipart_part_url(
+                upload.storage_key, upload.multipart_id, number, expires=max(60, expires)
             ),
             "done": number in done,
         }
@@ -158,24 +136,12 @@ def _part_length(upload: DirectUpload, number: int) -> int:
 
 
 def _s3_parts(upload: DirectUpload) -> list[dict]:
-    client, bucket = _s3()
-    parts, marker = [], 0
-    while True:
-        page = client.list_parts(
-            Bucket=bucket,
-            Key=upload.storage_key,
-            UploadId=upload.multipart_id,
-            PartNumberMarker=marker,
-        )
-        parts += page.get("Parts", [])
-        if not page.get("IsTruncated"):
-            return parts
-        marker = page["NextPartNumberMarker"]
+    return storage.multipart_parts(upload.storage_key, upload.multipart_id)
 
 
 def _local_received(upload: DirectUpload) -> int:
-    storage = storages["originals"]
-    return storage.size(upload.storage_key) if storage.exists(upload.storage_key) else 0
+    originals = storages["originals"]
+    return originals.size(upload.storage_key) if originals.exists(upload.storage_key) else 0
 
 
 def upload_token_check(upload_id: str, token: str) -> None:
@@ -192,7 +158,6 @@ def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None
     """Local stand-in for S3: a PUT of the whole file, or of the next span (Content-Range)."""
     if upload.status != DirectUpload.Status.PENDING:
         raise Conflict("This upload is already finished.", code="upload_finished")
-    path = storages["originals"].path(upload.storage_key)
     received = _local_received(upload)
     offset = received if start is not None else 0
     if start is not None and start != received:
@@ -206,10 +171,7 @@ def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None
         raise ApplicationError(
             "More bytes than declared for this upload.", code="file_too_large", status=413
         )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "r+b" if offset else "wb") as handle:
-        handle.seek(offset)
-        handle.write(data)
+    storage.write_span(upload.storage_key, data, offset)
     return offset + len(data)
 
 
@@ -219,29 +181,21 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
         return upload.photo
     if upload.status != DirectUpload.Status.PENDING:
         raise Conflict(f"This upload has {upload.status}.", code="upload_finished")
-    storage = storages["originals"]
+    originals = storages["originals"]
     if upload.multipart_id:
         parts = _s3_parts(upload)
         if sum(p["Size"] for p in parts) != upload.size:
             raise ApplicationError(
                 "Some parts are still missing.", code="upload_incomplete", status=409
             )
-        client, bucket = _s3()
-        client.complete_multipart_upload(
-            Bucket=bucket,
-            Key=upload.storage_key,
-            UploadId=upload.multipart_id,
-            MultipartUpload={
-                "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
-            },
-        )
-    if not storage.exists(upload.storage_key):
+        storage.multipart_complete(upload.storage_key, upload.multipart_id, parts)
+    if not originals.exists(upload.storage_key):
         raise ApplicationError(
             "Nothing has been uploaded yet.", code="upload_incomplete", status=409
         )
     problem = _verify(upload)
     if problem is not None:
-        storage.delete(upload.storage_key)
+        originals.delete(upload.storage_key)
         DirectUpload.objects.filter(pk=upload.pk).update(
             status=DirectUpload.Status.FAILED, error_code=problem.code
         )
@@ -272,18 +226,16 @@ def _head(upload: DirectUpload) -> bytes:
 def _verify(upload: DirectUpload) -> ApplicationError | None:
     """The refusal when what arrived is not what was announced. A file that is no accepted
     format at all gets the same 415 ``unsupported_format`` as a multipart upload."""
-    storage = storages["originals"]
-    size = storage.size(upload.storage_key)
+    originals = storages["originals"]
+    size = originals.size(upload.storage_key)
     if size != upload.size:
         return _mismatch("size_mismatch", f"{size} bytes arrived; {upload.size} were announced.")
-    if _is_s3():
-        client, bucket = _s3()
-        stored_type = client.head_object(Bucket=bucket, Key=upload.storage_key).get("ContentType")
-        if stored_type and stored_type != upload.content_type:
-            return _mismatch(
-                "content_type_mismatch",
-                f"Stored as {stored_type}, announced {upload.content_type}.",
-            )
+    stored_type = storage.stored_content_type(upload.storage_key)
+    if stored_type and stored_type != upload.content_type:
+        return _mismatch(
+            "content_type_mismatch",
+            f"Stored as {stored_type}, announced {upload.content_type}.",
+        )
     image_format = decode.sniff_format(_head(upload))
     if image_format is None:
         return ApplicationError(
@@ -293,7 +245,7 @@ def _verify(upload: DirectUpload) -> ApplicationError | None:
     if decode.FORMAT_CONTENT_TYPES[image_format] != announced:
         return _mismatch("content_type_mismatch", "The bytes are not the announced photo format.")
     digest = hashlib.sha256()
-    with storage.open(upload.storage_key, "rb") as stored:
+    with originals.open(upload.storage_key, "rb") as stored:
         for chunk in iter(lambda: stored.read(1024 * 1024), b""):
             digest.update(chunk)
     if digest.hexdigest() != upload.sha256:
@@ -316,10 +268,7 @@ def uploads_purge_abandoned(*, dry_run: bool = False) -> int:
         if dry_run:
             continue
         if upload.multipart_id:
-            client, bucket = _s3()
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=upload.storage_key, UploadId=upload.multipart_id
-            )
+            storage.multipart_abort(upload.storage_key, upload.multipart_id)
         storages["originals"].delete(upload.storage_key)
         DirectUpload.objects.filter(pk=upload.pk).update(status=DirectUpload.Status.EXPIRED)
     return count
