@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 "$UV" sync --frozen --quiet
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-photolisting.settings.local}"
 PY=.venv/bin/python
+mkdir -p "${PHOTOLISTING_VAR_DIR:-var}"
 $PY manage.py migrate --no-input -v0
 # -B: the embedded beat releases off-peak jobs inside their window.
 .venv/bin/celery -A photolisting worker -B --loglevel=INFO --concurrency=2 \
