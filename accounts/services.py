@@ -1,4 +1,4 @@
-"""Writes for agencies and their members: seats follow the agency's plan."""
+"""Writes for agencies and their members: seats follow the agency's plan (see signals)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from accounts.models import Agency, Invitation, Membership, User
 from accounts.permissions import require_agency_manager
-from billing.services import QuotaExceeded, subscription_for
+from accounts.signals import seat_requested, seats_changed
 from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
 INVITATION_TTL = timedelta(days=14)
@@ -24,24 +24,16 @@ def _check_manager(agency: Agency, user: User) -> None:
 
 
 def _after_seat_change(agency: Agency) -> None:
-    from billing.tasks import sync_agency_seats
-
-    transaction.on_commit(lambda: sync_agency_seats.delay(agency.id))
+    seats_changed.send(sender=Agency, agency=agency)
 
 
 def _check_seat_free(agency: Agency) -> None:
-    """Members and open invitations both hold a seat, so accepting never overfills the plan."""
-    plan = subscription_for(agency=agency).plan
+    """Members and open invitations both hold a seat, so accepting never overfills the plan;
+    whether one is left is the plan's business (billing answers ``seat_requested``)."""
     seats_used = (
         Membership.objects.filter(agency=agency).count() + _open_invitations(agency).count()
     )
-    if seats_used >= plan.seats:
-        raise QuotaExceeded(
-            f"The {plan.name} plan includes {plan.seats} seat{'s' if plan.seats != 1 else ''} "
-            f"and all are taken. Upgrade the agency's plan on the billing page to add members.",
-            code="seat_limit",
-            details={"seats": plan.seats, "used": seats_used, "upgrade_url": "/billing/"},
-        )
+    seat_requested.send(sender=Agency, agency=agency, seats_used=seats_used)
 
 
 def _open_invitations(agency: Agency):

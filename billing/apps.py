@@ -6,7 +6,12 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self) -> None:
+        from accounts.signals import seat_requested, seats_changed
+        from billing import receivers
+
         post_migrate.connect(_sync_plans, sender=self)
+        seat_requested.connect(receivers.refuse_seat_over_plan)
+        seats_changed.connect(receivers.sync_seats_after_commit)
 
 
 def _sync_plans(**kwargs) -> None:

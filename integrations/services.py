@@ -74,6 +74,12 @@ def endpoint_create(
     )
 
 
+@transaction.atomic
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """The endpoint and its delivery log."""
+    endpoint.delete()
+
+
 def endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
     if fields.get("is_active"):
         fields |= {"consecutive_failures": 0, "disabled_reason": ""}

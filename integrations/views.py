@@ -8,8 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from integrations.api.views import endpoints_visible_to
-from integrations.models import EVENT_TYPES, WebhookDelivery
+from integrations.models import EVENT_TYPES
+from integrations.selectors import delivery_list, endpoint_list
 from integrations.services import delivery_replay, endpoint_create
 from photolisting.api import get_visible
 from photolisting.errors import ApplicationError, NotFound
@@ -31,7 +31,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
                 request, f"Endpoint added. Its signing secret (shown once): {endpoint.secret}"
             )
         return redirect("webhooks")
-    endpoints = endpoints_visible_to(request.user).prefetch_related("deliveries")
+    endpoints = endpoint_list(user=request.user).prefetch_related("deliveries")
     return render(
         request,
         "integrations/webhooks.html",
@@ -45,9 +45,8 @@ def webhooks(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def replay(request: HttpRequest, delivery_id: str) -> HttpResponse:
-    visible = WebhookDelivery.objects.filter(endpoint__in=endpoints_visible_to(request.user))
     try:
-        delivery = get_visible(visible, delivery_id, "delivery")
+        delivery = get_visible(delivery_list(user=request.user), delivery_id, "delivery")
     except NotFound:
         return render(request, "404.html", status=404)
     delivery_replay(delivery=delivery)

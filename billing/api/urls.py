@@ -8,4 +8,5 @@ urlpatterns = [
     path("billing/portal", api.PortalView.as_view(), name="api-billing-portal"),
     path("billing/cancel", api.CancelView.as_view(), name="api-billing-cancel"),
     path("billing/webhook/", api.stripe_webhook, name="stripe-webhook"),
+    path("usage/", api.UsageView.as_view(), name="api-usage"),
 ]

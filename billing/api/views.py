@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,12 +15,13 @@ from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
 from billing.models import Plan, Subscription
-from billing.selectors import billing_overview
-from billing.services import subscription_for
+from billing.selectors import billing_overview, usage_summary
+from billing.services import quota_subject_for, subscription_for
 from billing.subscriptions import plan_change_start, portal_start, subscription_cancel
 from billing.webhooks import event_process, event_verify
 from photolisting.api import error_body, validated
 from photolisting.errors import ApplicationError, NotFound
+from projects.selectors import project_get
 
 AGENCY = OpenApiParameter(
     "agency", OpenApiTypes.INT, description="An agency you belong to; omit for your own plan."
@@ -104,3 +105,28 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
             error_body(error.code, error.message, error.details), status=error.status
         )
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+class UsageView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("project", OpenApiTypes.UUID, required=True)],
+        responses=inline_serializer(
+            "Usage",
+            {
+                "plan": serializers.CharField(),
+                "subject": serializers.CharField(),
+                "usage": serializers.ListField(),
+            },
+        ),
+        summary="This month's usage against the plan that pays for a project",
+    )
+    def get(self, request: Request) -> Response:
+        project = project_get(user=request.user, project_id=request.query_params.get("project", ""))
+        subject = quota_subject_for(project)
+        return Response(
+            {
+                "plan": subject.plan.code,
+                "subject": subject.key,
+                "usage": usage_summary(subject=subject),
+            }
+        )

@@ -9,17 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import manageable_by
 from accounts.selectors import agency_get_for_member
 from integrations import services
 from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
+from integrations.selectors import delivery_list, endpoint_list
 from photolisting.api import get_visible, validated
-
-
-def endpoints_visible_to(user):
-    """Webhooks are an admin's tool: a plain agency member neither sees nor changes the
-    agency's endpoints (their URLs, logs and replays), as only admins may create one."""
-    return WebhookEndpoint.objects.filter(manageable_by(user))
 
 
 class EndpointInput(serializers.Serializer):
@@ -70,7 +64,7 @@ class DeliveryOutput(serializers.ModelSerializer):
 class EndpointListCreateView(APIView):
     @extend_schema(responses=EndpointOutput(many=True))
     def get(self, request: Request) -> Response:
-        return Response(EndpointOutput(endpoints_visible_to(request.user), many=True).data)
+        return Response(EndpointOutput(endpoint_list(user=request.user), many=True).data)
 
     @extend_schema(
         request=EndpointInput,
@@ -93,13 +87,15 @@ class EndpointListCreateView(APIView):
 class EndpointDetailView(APIView):
     @extend_schema(request=EndpointUpdateInput, responses=EndpointOutput)
     def patch(self, request: Request, endpoint_id: str) -> Response:
-        endpoint = get_visible(endpoints_visible_to(request.user), endpoint_id, "webhook")
+        endpoint = get_visible(endpoint_list(user=request.user), endpoint_id, "webhook")
         data = validated(EndpointUpdateInput, request.data, partial=True)
         return Response(EndpointOutput(services.endpoint_update(endpoint=endpoint, **data)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, endpoint_id: str) -> Response:
-        get_visible(endpoints_visible_to(request.user), endpoint_id, "webhook").delete()
+        services.endpoint_delete(
+            endpoint=get_visible(endpoint_list(user=request.user), endpoint_id, "webhook")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,13 +104,13 @@ class DeliveryListView(APIView):
         responses=DeliveryOutput(many=True), summary="An endpoint's delivery log (newest first)"
     )
     def get(self, request: Request, endpoint_id: str) -> Response:
-        endpoint = get_visible(endpoints_visible_to(request.user), endpoint_id, "webhook")
+        endpoint = get_visible(endpoint_list(user=request.user), endpoint_id, "webhook")
         return Response(DeliveryOutput(endpoint.deliveries.all()[:200], many=True).data)
 
 
 class DeliveryReplayView(APIView):
     @extend_schema(request=None, responses={202: DeliveryOutput}, summary="Send an event again")
     def post(self, request: Request, delivery_id: str) -> Response:
-        visible = WebhookDelivery.objects.filter(endpoint__in=endpoints_visible_to(request.user))
+        visible = delivery_list(user=request.user)
         replay = services.delivery_replay(delivery=get_visible(visible, delivery_id, "delivery"))
         return Response(DeliveryOutput(replay).data, status=status.HTTP_202_ACCEPTED)

@@ -12,5 +12,4 @@ urlpatterns = [
     path("jobs/<str:job_id>/retry", views.JobRetryView.as_view(), name="api-job-retry"),
     path("batches/<str:batch_id>/", views.BatchDetailView.as_view(), name="api-batch"),
     path("batches/<str:batch_id>/cancel", views.BatchCancelView.as_view(), name="api-batch-cancel"),
-    path("usage/", views.UsageView.as_view(), name="api-usage"),
 ]

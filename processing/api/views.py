@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
-from billing.selectors import usage_summary
-from billing.services import quota_subject_for
 from imaging.ops import operation_schemas
 from photolisting.api import CreatedAtCursorPagination, validated
 from photolisting.errors import NotFound
@@ -25,7 +23,7 @@ from processing.api.serializers import (
     PresetOutput,
     PresetUpdateInput,
 )
-from projects.selectors import photo_list, project_get
+from projects.selectors import photo_list
 
 
 class OperationListView(APIView):
@@ -164,28 +162,3 @@ class BatchCancelView(APIView):
         batch = selectors.batch_get(user=request.user, batch_id=batch_id)
         cancelled = services.batch_cancel(batch=batch)
         return Response({"cancelled": cancelled, **selectors.batch_progress(batch=batch)})
-
-
-class UsageView(APIView):
-    @extend_schema(
-        parameters=[OpenApiParameter("project", OpenApiTypes.UUID, required=True)],
-        responses=inline_serializer(
-            "Usage",
-            {
-                "plan": serializers.CharField(),
-                "subject": serializers.CharField(),
-                "usage": serializers.ListField(),
-            },
-        ),
-        summary="This month's usage against the plan that pays for a project",
-    )
-    def get(self, request: Request) -> Response:
-        project = project_get(user=request.user, project_id=request.query_params.get("project", ""))
-        subject = quota_subject_for(project)
-        return Response(
-            {
-                "plan": subject.plan.code,
-                "subject": subject.key,
-                "usage": usage_summary(subject=subject),
-            }
-        )

@@ -1,0 +1,25 @@
+"""Billing's answers to what accounts announces: seats are limited by the agency's plan, and
+the paid seat quantity follows the team."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import Agency
+from billing.services import QuotaExceeded, subscription_for
+from billing.tasks import sync_agency_seats
+
+
+def refuse_seat_over_plan(sender, *, agency: Agency, seats_used: int, **kwargs) -> None:
+    plan = subscription_for(agency=agency).plan
+    if seats_used >= plan.seats:
+        raise QuotaExceeded(
+            f"The {plan.name} plan includes {plan.seats} seat{'s' if plan.seats != 1 else ''} "
+            f"and all are taken. Upgrade the agency's plan on the billing page to add members.",
+            code="seat_limit",
+            details={"seats": plan.seats, "used": seats_used, "upgrade_url": "/billing/"},
+        )
+
+
+def sync_seats_after_commit(sender, *, agency: Agency, **kwargs) -> None:
+    transaction.on_commit(lambda: sync_agency_seats.delay(agency.id))
