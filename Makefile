@@ -13,7 +13,7 @@ test: install
 	@source scripts/env.sh && .venv/bin/pytest $(PYTEST_ARGS)
 
 lint: install
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 bench: install
 	@.venv/bin/python bench/ingest.py

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import Storage, storages
@@ -24,6 +25,10 @@ from django.urls import reverse
 
 _LINK_SALT = "photolisting.delivery"
 Id = uuid.UUID | str
+
+
+# What a storage that is unreachable or failing raises: worth retrying later, unlike bad data.
+UNAVAILABLE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
 def is_s3() -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task, shared_task
 from django.db import DatabaseError
 
+from photolisting import storage
 from projects.archive import photo_restore
 from projects.models import Photo
 from projects.services import photo_ingest, photo_ingest_fail, photos_sweep_stuck
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 # Our own infrastructure (storage, database) may come back: worth a few tries. A bad image never
 # reaches here (ingest turns it into a rejection), and a bug will not fix itself.
-INFRASTRUCTURE_ERRORS = (OSError, BotoCoreError, ClientError, DatabaseError)
+INFRASTRUCTURE_ERRORS = (*storage.UNAVAILABLE_ERRORS, DatabaseError)
 INGEST_RETRY_DELAYS = (2, 8, 30)
 
 
