@@ -146,3 +146,35 @@ def agency_create(*, user: User, name: str) -> Agency:
     agency = Agency.objects.create(name=name, slug=slug)
     Membership.objects.create(agency=agency, user=user, role=Membership.Role.OWNER)
     return agency
+
+
+# --- Accounts' own lifecycle --------------------------------------------------------------------
+
+
+def user_create_verified(*, email: str, password: str, first_name: str = "") -> User:
+    """An account that can log in at once (the demo, support tooling): its address is verified."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, password, first_name=first_name)
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def user_inactivity_notice(*, user: User, sent_at, purge_after) -> None:
+    User.objects.filter(pk=user.pk).update(
+        inactivity_notice_sent_at=sent_at, purge_after=purge_after
+    )
+
+
+def user_inactivity_clear(*, user: User) -> None:
+    """The user came back after the notice: the account stays."""
+    User.objects.filter(pk=user.pk).update(inactivity_notice_sent_at=None, purge_after=None)
+
+
+def user_delete(*, user: User) -> None:
+    """The account and what hangs on it in the database; stored files are the caller's job."""
+    user.delete()

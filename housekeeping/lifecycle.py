@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import user_delete, user_inactivity_clear, user_inactivity_notice
 from photolisting import storage
 from projects.archive import photo_archive
 from projects.models import Photo, Project
@@ -92,9 +93,7 @@ def notify_inactive_accounts(*, dry_run: bool = False) -> Summary:
         summary.add(user.email)
         if dry_run:
             continue
-        User.objects.filter(pk=user.pk).update(
-            inactivity_notice_sent_at=now, purge_after=purge_after
-        )
+        user_inactivity_notice(user=user, sent_at=now, purge_after=purge_after)
         send_mail(
             "PhotoListing: your account will be deleted",
             f"You have not used PhotoListing since "
@@ -115,9 +114,7 @@ def purge_inactive_accounts(*, dry_run: bool = False) -> Summary:
     for user in due:
         if user.last_login and user.last_login > user.inactivity_notice_sent_at:
             if not dry_run:
-                User.objects.filter(pk=user.pk).update(
-                    inactivity_notice_sent_at=None, purge_after=None
-                )
+                user_inactivity_clear(user=user)
             continue
         size = sum(Photo.objects.filter(project__owner=user).values_list("bytes", flat=True))
         summary.add(user.email, size)
@@ -126,5 +123,5 @@ def purge_inactive_accounts(*, dry_run: bool = False) -> Summary:
         for project in Project.objects.filter(owner=user):
             project_purge(project=project)
         logger.warning("purged inactive account %s (%s bytes of photos)", user.email, size)
-        user.delete()
+        user_delete(user=user)
     return summary

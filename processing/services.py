@@ -256,7 +256,14 @@ def jobs_enqueue(job_ids: list, *, countdown: float = 0) -> None:
     Job.objects.filter(id__in=[job.id for job in jobs]).update(enqueued_at=timezone.now())
     for job in jobs:
         queue = "offpeak" if job.lane == Job.Lane.OFFPEAK else ("ai" if job.uses_ai else "process")
-        run_job.apply_async(args=[str(job.id)], queue=queue, countdown=countdown)
+        soft, hard = settings.QUEUE_TIME_LIMITS[queue]
+        run_job.apply_async(
+            args=[str(job.id)],
+            queue=queue,
+            countdown=countdown,
+            soft_time_limit=soft,
+            time_limit=hard,
+        )
 
 
 def offpeak_release() -> int:

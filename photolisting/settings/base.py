@@ -217,6 +217,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"projects.tasks.ingest_photo": {"queue": "ingest"}}
+# Default time limits (soft, then hard); each queue has its own below (QUEUE_TIME_LIMITS).
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_IGNORE_RESULT = True
@@ -382,6 +383,26 @@ OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=120.0)
 # The SDK retries 408/409/429/5xx with exponential backoff and honours retry-after.
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=3)
 OPENAI_PRICES_PER_MILLION = {"image_input": "10", "text_input": "5", "output": "40"}
+
+# --- Time limits per queue, (soft, hard) seconds. The soft limit ends the work cleanly (a job is
+# retried, then failed; an ingest fails), the hard one kills a stuck process. An AI job may make
+# two provider calls (two-step presets), each up to OPENAI_TIMEOUT per try, 1 + retries tries.
+_AI_JOB_SECONDS = int(2 * OPENAI_TIMEOUT * (OPENAI_MAX_RETRIES + 1)) + 60
+QUEUE_TIME_LIMITS = {
+    "ingest": (60, 90),  # one decode of a photo up to PHOTO_MAX_PIXELS, two renditions
+    "process": (600, 660),  # local presets and HDR merges; portal exports of a whole project
+    "ai": (_AI_JOB_SECONDS, _AI_JOB_SECONDS + 60),
+    "offpeak": (_AI_JOB_SECONDS, _AI_JOB_SECONDS + 60),  # AI or local, in the economy window
+    "default": (CELERY_TASK_SOFT_TIME_LIMIT, CELERY_TASK_TIME_LIMIT),  # webhooks, beat chores
+}
+# Tasks that always run on one queue take its limits; jobs get theirs when they are enqueued.
+CELERY_TASK_ANNOTATIONS = {
+    task: dict(zip(("soft_time_limit", "time_limit"), QUEUE_TIME_LIMITS[queue], strict=True))
+    for task, queue in (
+        ("projects.tasks.ingest_photo", "ingest"),
+        ("delivery.tasks.build_export", "process"),
+    )
+}
 
 # --- Jobs
 # The economy lane runs only inside this daily window (server time, hours 0-23, end exclusive).

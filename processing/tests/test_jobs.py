@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
@@ -450,3 +451,32 @@ def test_two_identical_ai_requests_at_once_pay_once(
     assert openai.successes == 1, "the second request waited for the first answer"
     assert sorted(job.provider_usage.get("calls", 0) for job in jobs) == [0, 1]
     assert sum(job.cost for job in jobs) == max(job.cost for job in jobs) > 0
+
+
+@pytest.mark.skipif(
+    settings.CELERY_TASK_ALWAYS_EAGER, reason="time limits travel in broker messages"
+)
+def test_jobs_carry_their_queues_time_limits(api, ready_photos, wait_for_job):
+    """An AI job may wait on the provider far longer than a local one may take."""
+    from celery.signals import before_task_publish
+
+    published: list[tuple[str, list]] = []
+
+    def record(sender=None, headers=None, routing_key=None, **kwargs):
+        if sender == "processing.tasks.run_job":
+            published.append((routing_key, headers["timelimit"]))
+
+    before_task_publish.connect(record)
+    try:
+        (photo,) = ready_photos(1)
+        for preset in ("natural", "virtual-staging-living-room"):
+            job = api.post("/api/v1/jobs/", {"photos": [photo], "preset": preset}, format="json")
+            wait_for_job(job.json()["jobs"][0]["id"])
+    finally:
+        before_task_publish.disconnect(record)
+    # The message header holds (hard, soft).
+    limits = {queue: (soft, hard) for queue, (hard, soft) in published}
+    assert limits["process"] == settings.QUEUE_TIME_LIMITS["process"]
+    assert limits["ai"] == settings.QUEUE_TIME_LIMITS["ai"]
+    worst_ai_call = settings.OPENAI_TIMEOUT * (settings.OPENAI_MAX_RETRIES + 1)
+    assert limits["ai"][0] > worst_ai_call > limits["process"][0] / 10

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files import File
 from django.core.management.base import BaseCommand
 
 from accounts.models import User
+from accounts.services import user_create_verified
 from projects.models import Project
 from projects.services import photo_upload, project_create
 
@@ -35,12 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, data_dir: str, **options) -> None:
-        user = User.objects.filter(email=DEMO_EMAIL).first()
-        if user is None:
-            user = User.objects.create_user(DEMO_EMAIL, DEMO_PASSWORD, first_name="Demo")
-        EmailAddress.objects.update_or_create(
-            user=user, email=DEMO_EMAIL, defaults={"verified": True, "primary": True}
-        )
+        user = user_create_verified(email=DEMO_EMAIL, password=DEMO_PASSWORD, first_name="Demo")
         project = Project.objects.filter(owner=user).first()
         if project is None:
             project = project_create(
