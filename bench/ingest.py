@@ -7,7 +7,7 @@ is per core. Each part prints a table, then one JSON line per result. Rows:
   full_decode     baseline: ``Image.open(...).load()`` at full resolution
   naive_pillow    reference: full decode, exif_transpose, LANCZOS resizes, WebP method 4
   pyvips          the same renditions with libvips (shrink-on-load), one thread
-  analyse         our image work alone (processing.imaging.analyse)
+  analyse         our image work alone (imaging.decode.analyse)
   photo_ingest    the whole service: read the original from storage, analyse, store renditions,
                   update the database (SQLite, local storage in a temporary folder)
   worker memory   a ``celery worker`` (queue ingest, 2 pool processes, settings.local: SQLite,
@@ -63,6 +63,7 @@ SERVICE_VARIABLES = (
 PENDING = ("uploaded", "processing")
 MIXED_TIMEOUT = 15 * 60
 LATENCY_UPLOADS = 20
+WORKER_CONCURRENCY = 2
 LATENCY_TIMEOUT = 30.0
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -277,14 +278,14 @@ def celery_worker(var_dir: Path, name: str, **env: str) -> Iterator[tuple[subpro
     from django.conf import settings
 
     # Messages already queued (by the in-process rows, or a stuck photo) would be served first.
-    for message in (settings.BROKER_DIR / "queue").iterdir():
+    for message in Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]).glob("*"):
         message.unlink()
     log = var_dir / f"{name}.log"
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "photolisting", "worker", "--loglevel=INFO",
-             "--concurrency=2", "--queues=ingest", f"--hostname={name}@%h", "--without-mingle",
-             "--without-gossip"],
+             f"--concurrency={WORKER_CONCURRENCY}", "--queues=ingest", f"--hostname={name}@%h",
+             "--without-mingle", "--without-gossip"],
             env={**os.environ, "DJANGO_SETTINGS_MODULE": "photolisting.settings.local",
                  "PHOTOLISTING_VAR_DIR": str(var_dir), **env},
             stdout=output, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
@@ -328,8 +329,10 @@ def pool_children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        # Fields after the parenthesised command name: state, ppid, ...
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+        # Fields after the parenthesised command name: state, ppid, ... A zombie is a child the
+        # pool has replaced but not yet reaped.
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]
+        if int(parent) == pid and state != "Z":
             children.append(int(entry.name))
     return children
 
@@ -350,6 +353,15 @@ class WorkerMemory:
             child_rss=[status_mb(child, "VmRSS") for child in children],
             child_hwm=[status_mb(child, "VmHWM") for child in children],
         )
+
+    @classmethod
+    def read_full_pool(cls, pid: int) -> WorkerMemory:
+        """A reading once the pool is whole: billiard replaces an exited child only every 0.8 s,
+        and a reading in between would count one child short."""
+        deadline = time.monotonic() + 5
+        while len(pool_children(pid)) < WORKER_CONCURRENCY and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return cls.read(pid)
 
     @property
     def max_child_rss(self) -> float:
@@ -410,7 +422,7 @@ def worker_memory(var_dir: Path, files: list[BenchFile], count: int) -> None:
     from projects.models import Photo
 
     with celery_worker(var_dir, "memory") as (process, log):
-        idle = WorkerMemory.read(process.pid)
+        idle = WorkerMemory.read_full_pool(process.pid)
         sampler = ChildSampler(process.pid)
         thread = threading.Thread(target=sampler.run, daemon=True)
         thread.start()
@@ -423,7 +435,7 @@ def worker_memory(var_dir: Path, files: list[BenchFile], count: int) -> None:
             sampler.stopping.set()
             thread.join()
         elapsed = time.monotonic() - started
-        after = WorkerMemory.read(process.pid)
+        after = WorkerMemory.read_full_pool(process.pid)
         exit_code = process.poll()
         errors = [line for line in log.read_text().splitlines() if "ERROR/" in line]
 
@@ -442,8 +454,8 @@ def worker_memory(var_dir: Path, files: list[BenchFile], count: int) -> None:
     stuck = statuses["uploaded"] + statuses["processing"]
 
     print(
-        f"\nWorker memory after {count} mixed ingests (celery worker, queue ingest, concurrency 2,"
-        f" SQLite + local storage + filesystem broker): {elapsed:.0f} s,"
+        f"\nWorker memory after {count} mixed ingests (celery worker, queue ingest, concurrency"
+        f" {WORKER_CONCURRENCY}, SQLite + local storage + filesystem broker): {elapsed:.0f} s,"
         f" {count / elapsed:.1f} photos/s (uploads queued in {uploaded:.0f} s)"
     )
     print(f"{'file':<28}{'photos':>7}  outcome")
@@ -574,8 +586,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="photolisting-bench-") as var_dir:
         setup_django(var_dir)
-        from processing.imaging import analyse
-        from projects.services import RENDITION_SPECS, photo_ingest
+        from imaging.decode import RENDITION_SPECS, analyse
+        from projects.services import photo_ingest
 
         def analyse_only(data: bytes) -> None:
             analyse(data, specs=RENDITION_SPECS, max_pixels=150_000_000)
