@@ -193,4 +193,13 @@ def verify_storage(*, delete_orphans: bool = False) -> StorageReport:
         if delete_orphans:
             for key in report.orphans[name]:
                 storages[name].delete(key)
+    # The local cold tier: archived originals whose photo is gone (or no longer archived).
+    archived_rows = set(
+        Photo.objects.filter(~Q(archived_at=None)).values_list("storage_key", flat=True)
+    )
+    report.orphans["archive"] = sorted(set(storage.list_archived()) - archived_rows)
+    report.missing["archive"] = []  # an archived row's file is checked with the originals
+    if delete_orphans:
+        for key in report.orphans["archive"]:
+            storage.delete_archived(key)
     return report

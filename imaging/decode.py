@@ -189,7 +189,28 @@ def _accepted_format(data: bytes) -> str:
     image_format = sniff_format(data[:SNIFF_BYTES])
     if image_format is None:
         raise ImageRejected("unsupported_format", "unknown signature")
+    if image_format == "HEIF" and _boxes_overrun(data):
+        # libheif decodes a cut HEIC into a picture with blank tiles instead of failing.
+        raise ImageRejected("truncated_image", "a top-level box runs past the end of the file")
     return image_format
+
+
+def _boxes_overrun(data: bytes) -> bool:
+    """Whether an ISO-BMFF file (HEIF) declares more bytes than it holds: walks the top-level
+    boxes (32-bit size + type, 64-bit size when the size is 1, "to the end" when it is 0)."""
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        if size == 1:
+            if offset + 16 > len(data):
+                return True
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        elif size == 0:
+            return False
+        if size < 8:
+            return False  # not a box walk we understand: leave it to the decoder
+        offset += size
+    return offset > len(data)
 
 
 @contextmanager

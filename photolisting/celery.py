@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import task_postrun, worker_process_init
 
 # Like manage.py, wsgi and asgi: production unless DJANGO_SETTINGS_MODULE says otherwise.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "photolisting.settings.production")
@@ -34,3 +38,37 @@ def make_filesystem_broker_folders(sender: Celery, source, **kwargs) -> None:
     for folder in FILESYSTEM_BROKER_FOLDERS:
         if folder in options:
             Path(options[folder]).mkdir(parents=True, exist_ok=True)
+
+
+# glibc's mallopt parameter numbers (malloc.h).
+_M_MMAP_THRESHOLD = -3
+_MMAP_THRESHOLD_BYTES = 1024 * 1024
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+@worker_process_init.connect
+def keep_big_buffers_out_of_the_heap(**kwargs) -> None:
+    """A decoded photo is tens of megabytes. After such a buffer is freed, glibc raises its
+    mmap threshold, so the next ones come from the heap, which fragments and never shrinks: a
+    pool process grew from 120 to 340 MB over 1,000 ingests. A fixed threshold keeps every big
+    buffer in its own mapping, given back to the system when freed. (No-op off glibc.)"""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
+
+
+@task_postrun.connect
+def give_back_freed_memory(**kwargs) -> None:
+    """What a task freed in the heap goes back to the system before the next one."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

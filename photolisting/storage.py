@@ -102,6 +102,9 @@ def delete_prefix(prefix: str) -> int:
     deleted = 0
     for name in settings.PHOTO_STORAGE_NAMES:
         if is_s3():
+            # Unfinished multipart uploads hold stored parts too, invisible to a listing.
+            for pending in storages[name].bucket.multipart_uploads.filter(Prefix=prefix):
+                pending.abort()
             objects = list(storages[name].bucket.objects.filter(Prefix=prefix))
             for start in range(0, len(objects), 1000):  # S3's batch limit
                 storages[name].bucket.delete_objects(
@@ -127,8 +130,8 @@ def delete_keys(keys: list[tuple[str, str]]) -> None:
     """Named objects, for files that live outside a photo's prefix (direct uploads)."""
     for storage_name, key in keys:
         storages[storage_name].delete(key)
-        if storage_name == "originals" and not is_s3():
-            _archived(key).unlink(missing_ok=True)
+        if storage_name == "originals":
+            delete_archived(key)
 
 
 # --- Cold tier: originals nobody opened for a while ------------------------------------------
@@ -160,6 +163,22 @@ def restore_original(key: str) -> None:
         target = Path(storages["originals"].path(key))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(_archived(key), target)
+
+
+def list_archived() -> Iterator[str]:
+    """Keys of the originals in the local cold tier (S3 keeps them in place: none here)."""
+    if is_s3():
+        return
+    root = _archive_root()
+    for path in root.rglob("*") if root.is_dir() else ():
+        if path.is_file():
+            yield path.relative_to(root).as_posix()
+
+
+def delete_archived(key: str) -> None:
+    """The local cold-tier copy of an original, if there is one."""
+    if not is_s3():
+        _archived(key).unlink(missing_ok=True)
 
 
 def archived_locally(key: str) -> bool:

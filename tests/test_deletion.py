@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 import time_machine
 from django.conf import settings
 from django.core.files.storage import storages
@@ -265,3 +266,31 @@ def test_deleting_a_photo_removes_its_objects_and_leaves_the_others(api, listing
         for other, other_parts in remaining.items():
             assert stored(other_parts) == before[other], other
     assert not Photo.objects.filter(project=listing.project).exists()
+
+
+@pytest.mark.skipif(settings.STORAGE_BACKEND != "s3", reason="S3 multipart uploads only")
+def test_deleting_a_project_aborts_its_unfinished_multipart_uploads(api, client, project):
+    """A phone that sent one part of a big photo, then the project went: no part stays billed."""
+    data = b"\xff\xd8\xff\xe0" + bytes(direct_upload.PART_SIZE + 1024)
+    started = direct_upload.start(api, project, data).json()
+    first = started["target"]["parts"][0]
+    assert first["url"]
+    assert requests.put(first["url"], data=data[: first["size"]], timeout=30).status_code == 200
+    bucket = storages["originals"].bucket
+    assert list(bucket.multipart_uploads.filter(Prefix=str(project.id)))
+
+    assert api.delete(f"/api/v1/projects/{project.id}/").status_code == 204
+    assert not list(bucket.multipart_uploads.filter(Prefix=str(project.id)))
+
+
+@pytest.mark.skipif(settings.STORAGE_BACKEND == "s3", reason="the local cold tier is a folder")
+def test_verify_storage_finds_an_archived_original_without_its_photo(upload, wait_for_ingest):
+    photo = wait_for_ingest(upload(room_jpeg(90), "cold.jpg").json()["id"])
+    photo_archive(photo)
+    Photo.objects.filter(id=photo.id).delete()  # a row lost without its files
+
+    out = io.StringIO()
+    call_command("verify_storage", stdout=out)
+    assert f"orphan: {photo.storage_key}" in out.getvalue()
+    call_command("verify_storage", "--delete-orphans", stdout=io.StringIO())
+    assert photo.storage_key not in set(storage.list_archived())

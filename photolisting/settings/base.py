@@ -224,6 +224,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_QUEUES = "ingest,process,ai,offpeak,default"
 # A pool process that ends a task above this resident size (KiB) is replaced: decoders and
 # malloc arenas keep memory from the largest photo seen, and it adds up over hours.
+# (The celery command also reads these two variables as its --max-*-per-child options.)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=200_000)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=500)
 

@@ -13,6 +13,7 @@ from django.core.files.storage import storages
 from django.core.management import call_command
 from django.utils import timezone
 
+from conftest import CAMERA_HEIC, shared_photo
 from photolisting.celery import app as celery_app
 from projects.models import Photo
 from projects.tests import damaged
@@ -45,6 +46,8 @@ DAMAGED = [
     ("png-truncated-pixels", damaged.png_truncated_pixels, "image/png", "truncated_image"),
     ("jpeg-truncated", damaged.jpeg_truncated, "image/jpeg", "truncated_image"),
     ("heic-truncated", damaged.heic_truncated, "image/heic", "truncated_image"),
+    # A tiled camera HEIC cut in half still decodes (blank tiles): the container says it is cut.
+    ("camera-heic-halved", lambda: (d := shared_photo(CAMERA_HEIC))[: len(d) // 2], "image/heic", "truncated_image"),
     ("png-text-bomb", damaged.png_text_bomb, "image/png", "decompression_bomb"),
     ("png-pixel-bomb", lambda: damaged.png_claiming(100_000, 100_000), "image/png", "decompression_bomb"),
     ("png-too-many-pixels", lambda: damaged.png_claiming(13_000, 12_000, padding=400_000), "image/png", "too_many_pixels"),
