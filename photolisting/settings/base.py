@@ -222,10 +222,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_QUEUES = "ingest,process,ai,offpeak,default"
-# A pool process that ends a task above this resident size (KiB) is replaced: decoders and
-# malloc arenas keep memory from the largest photo seen, and it adds up over hours.
+# A pool process whose peak resident size (KiB) went above this is replaced after its task: a
+# 12 MP photo peaks near 260 MB, so only the rare huge file (up to PHOTO_MAX_PIXELS) costs a new
+# process. Big buffers are given back between tasks anyway (photolisting/celery.py).
 # (The celery command also reads these two variables as its --max-*-per-child options.)
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=200_000)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=300_000)
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=500)
 
 # --- Storage: four named storages, local folders or S3 buckets.
