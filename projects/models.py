@@ -114,6 +114,14 @@ class Photo(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates"
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
+    # Listing management: the agent's order (null: after the ordered ones, by upload time) and
+    # room label; which version is delivered (null: the newest result; or the original itself).
+    position = models.PositiveIntegerField(null=True, blank=True)
+    room_label = models.CharField(max_length=60, blank=True)
+    delivered_version = models.ForeignKey(
+        "PhotoVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deliver_original = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     ingested_at = models.DateTimeField(null=True, blank=True)
     last_accessed_at = models.DateTimeField(null=True, blank=True)

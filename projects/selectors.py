@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 
 from accounts.models import User
 from accounts.permissions import visible_to
@@ -71,6 +71,16 @@ def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:
 
 
 def delivered_version(photo: Photo) -> PhotoVersion | None:
-    """The version a photo is delivered as (exports, galleries, tiles): its newest result, or
-    None for the original. Uses the prefetched versions when there are."""
-    return max(photo.versions.all(), key=lambda v: (v.created_at, str(v.id)), default=None)
+    """The version a photo is delivered as (exports, galleries, tiles, API): the one the agent
+    chose, else its newest result; None for the original (chosen, or nothing processed yet).
+    Uses the prefetched versions when there are."""
+    if photo.deliver_original:
+        return None
+    versions = list(photo.versions.all())
+    chosen = next((v for v in versions if v.id == photo.delivered_version_id), None)
+    return chosen or max(versions, key=lambda v: (v.created_at, str(v.id)), default=None)
+
+
+def in_listing_order(photos: QuerySet[Photo]) -> QuerySet[Photo]:
+    """The agent's order first (``position``), then the rest by upload time."""
+    return photos.order_by(F("position").asc(nulls_last=True), "created_at", "id")
