@@ -178,3 +178,27 @@ def user_inactivity_clear(*, user: User) -> None:
 def user_delete(*, user: User) -> None:
     """The account and what hangs on it in the database; stored files are the caller's job."""
     user.delete()
+
+
+# --- Team page: open invitations and the seats they hold ----------------------------------------
+
+
+def invitations_open(*, agency: Agency):
+    """Invitations still holding a seat (neither accepted nor expired), oldest first."""
+    return _open_invitations(agency).select_related("invited_by").order_by("created_at")
+
+
+def seats_held(*, agency: Agency) -> int:
+    """Seats taken on the agency's plan: its members plus its open invitations."""
+    return Membership.objects.filter(agency=agency).count() + _open_invitations(agency).count()
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: Invitation, by: User) -> None:
+    """Withdraws an invitation that has not been accepted: its seat is free again."""
+    _check_manager(invitation.agency, by)
+    if invitation.accepted_at is not None:
+        raise Conflict("This invitation has already been accepted.", code="invitation_used")
+    agency = invitation.agency
+    invitation.delete()
+    _after_seat_change(agency)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import owned_by_user_xor_agency
 
@@ -175,3 +176,38 @@ class Invoice(models.Model):
 
     def __str__(self) -> str:
         return self.number or self.stripe_id
+
+
+class UsageRecord(models.Model):
+    """One job's charge, kept to count a photo once per period and to chart usage by day, member
+    and project. A processed record of ``amount`` 0 is a photo already counted this period that
+    another preset was tried on."""
+
+    subject = models.CharField(max_length=40)
+    period_start = models.DateField()
+    metric = models.CharField(max_length=10, choices=UsageCounter.Metric.choices)
+    amount = models.PositiveSmallIntegerField()
+    reference = models.CharField(max_length=64, help_text="The job charged.")
+    preset = models.CharField(max_length=120, blank=True)
+    photo = models.ForeignKey(
+        "projects.Photo", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    project = models.ForeignKey(
+        "projects.Project", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subject", "period_start", "metric", "photo"]),
+            models.Index(fields=["reference"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference", "metric"], name="usage_record_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.metric} {self.amount} ({self.reference})"

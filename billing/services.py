@@ -13,10 +13,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Agency, Membership, User
 from accounts.permissions import agency_manager_emails
-from billing.models import Plan, QuotaGrant, Subscription, UsageCounter
+from billing.models import Plan, QuotaGrant, Subscription, UsageCounter, UsageRecord
 from integrations.services import event_emit
 from photolisting.errors import ApplicationError
 from projects.models import Project
@@ -30,6 +31,17 @@ _STRIPE_PERIOD_STATUSES = {
     Subscription.Status.TRIALING,
     Subscription.Status.PAST_DUE,
 }
+
+
+METRIC_LABELS = {
+    UsageCounter.Metric.PROCESSED: gettext_lazy("Processed photos"),
+    UsageCounter.Metric.AI: gettext_lazy("AI edits"),
+}
+
+
+def metric_label(metric: str) -> str:
+    """The metric's name inside a sentence ("processed photos"), in the active language."""
+    return str(METRIC_LABELS[metric]).lower()
 
 
 class QuotaExceeded(ApplicationError):
@@ -124,7 +136,7 @@ def quota_reserve(
     for metric, amount in amounts.items():
         if amount <= 0:
             continue
-        label = UsageCounter.Metric(metric).label.lower()
+        label = metric_label(metric)
         limit = quota_limit(subject, metric)
         counter = _take(subject.key, subject.period_start, metric, amount, limit)
         if counter is None:
@@ -132,9 +144,18 @@ def quota_reserve(
                 subject=subject.key, period_start=subject.period_start, metric=metric
             ).used
             raise QuotaExceeded(
-                f"Your {subject.plan.name} plan includes {limit} {label} per period and "
-                f"{max(0, limit - used)} remain; this needs {amount}. "
-                "Upgrade your plan on the billing page for more.",
+                gettext(
+                    "Your %(plan)s plan includes %(limit)s %(label)s per period and "
+                    "%(remain)s remain; this needs %(amount)s. "
+                    "Upgrade your plan on the billing page for more."
+                )
+                % {
+                    "plan": subject.plan.name,
+                    "limit": limit,
+                    "label": label,
+                    "remain": max(0, limit - used),
+                    "amount": amount,
+                },
                 details={
                     "metric": metric,
                     "limit": limit,
@@ -152,23 +173,152 @@ def quota_reserve(
         )
         if member_over:
             raise QuotaExceeded(
-                f"Your agency allows you {cap} {label} per period; ask an agency admin "
-                "to raise your limit.",
+                gettext(
+                    "Your agency allows you %(cap)s %(label)s per period; ask an agency admin "
+                    "to raise your limit."
+                )
+                % {"cap": cap, "label": label},
                 code="member_limit_exceeded",
                 details={"metric": metric, "limit": cap, "requested": amount},
             )
 
 
+@dataclass(frozen=True)
+class PhotoWork:
+    """One job to charge: its id, the photo it processes and the AI edits it may pay for."""
+
+    reference: str
+    photo_id: object
+    ai: int = 0
+
+
+@transaction.atomic
+def quota_reserve_photos(
+    *,
+    subject: QuotaSubject,
+    work: list[PhotoWork],
+    preset: str,
+    project_id: object,
+    user_id: int | None,
+    member: Membership | None = None,
+) -> dict[str, int]:
+    """Reserves quota for jobs, counting a photo once per period for processing whichever
+    presets are tried on it (running the same preset on it again counts again); AI edits count
+    every time. Returns job id → processed units charged (0 or 1).
+
+    The subject's counter row is locked first, so concurrent reservations see each other's
+    records and the conditional UPDATE of ``quota_reserve`` keeps the total exact."""
+    processed = UsageCounter.Metric.PROCESSED
+    counter, _ = UsageCounter.objects.get_or_create(
+        subject=subject.key, period_start=subject.period_start, metric=processed
+    )
+    UsageCounter.objects.select_for_update().filter(pk=counter.pk).first()
+    runs = set(
+        UsageRecord.objects.filter(
+            subject=subject.key,
+            period_start=subject.period_start,
+            metric=processed,
+            photo_id__in=[item.photo_id for item in work],
+        ).values_list("photo_id", "preset")
+    )
+    counted = {photo_id for photo_id, _ in runs}
+    charged: dict[str, int] = {}
+    for item in work:
+        tried_other_preset = item.photo_id in counted and (item.photo_id, preset) not in runs
+        charged[item.reference] = 0 if tried_other_preset else 1
+        counted.add(item.photo_id)
+        runs.add((item.photo_id, preset))
+    quota_reserve(
+        subject=subject,
+        amounts={
+            processed: sum(charged.values()),
+            UsageCounter.Metric.AI: sum(item.ai for item in work),
+        },
+        member=member,
+    )
+    common = {
+        "subject": subject.key,
+        "period_start": subject.period_start,
+        "preset": preset[:120],
+        "project_id": project_id,
+        "user_id": user_id,
+    }
+    UsageRecord.objects.bulk_create(
+        [
+            UsageRecord(
+                metric=processed,
+                amount=charged[item.reference],
+                reference=item.reference,
+                photo_id=item.photo_id,
+                **common,
+            )
+            for item in work
+        ]
+        + [
+            UsageRecord(
+                metric=UsageCounter.Metric.AI,
+                amount=item.ai,
+                reference=item.reference,
+                photo_id=item.photo_id,
+                **common,
+            )
+            for item in work
+            if item.ai
+        ]
+    )
+    return charged
+
+
+@transaction.atomic
 def quota_release(
-    *, subject_key: str, period: date, amounts: dict[str, int], member: str = ""
-) -> None:
-    """Gives back units of a job that failed for good or was cancelled."""
+    *,
+    subject_key: str,
+    period: date,
+    amounts: dict[str, int],
+    member: str = "",
+    reference: str = "",
+) -> str:
+    """Gives back units of a job that failed for good or was cancelled (or, for AI edits, that
+    were served from the cache). With the job's ``reference``, its usage records go too; when
+    its photo was counted by it and another live job tried a preset on the same photo, the
+    photo stays counted, charged to that job instead, whose id is returned."""
+    amounts = dict(amounts)
+    promoted = ""
+    if reference:
+        records = UsageRecord.objects.select_for_update().filter(
+            reference=reference, metric__in=list(amounts)
+        )
+        for record in records:
+            if record.metric == UsageCounter.Metric.PROCESSED and record.amount:
+                heir = (
+                    UsageRecord.objects.select_for_update()
+                    .filter(
+                        subject=record.subject,
+                        period_start=record.period_start,
+                        metric=record.metric,
+                        photo_id=record.photo_id,
+                        amount=0,
+                    )
+                    .exclude(reference=reference)
+                    .order_by("created_at", "pk")
+                    .first()
+                )
+                if heir is not None:
+                    UsageRecord.objects.filter(pk=heir.pk).update(amount=record.amount)
+                    promoted = heir.reference
+                    amounts[record.metric] = 0
+            left = record.amount - amounts[record.metric]
+            if record.metric == UsageCounter.Metric.PROCESSED or left <= 0:
+                record.delete()
+            else:
+                UsageRecord.objects.filter(pk=record.pk).update(amount=left)
     for key in filter(None, (subject_key, member)):
         for metric, amount in amounts.items():
             if amount > 0:
                 UsageCounter.objects.filter(
                     subject=key, period_start=period, metric=metric, used__gte=amount
                 ).update(used=F("used") - amount, updated_at=timezone.now())
+    return promoted
 
 
 def _warn_when_crossing(subject: QuotaSubject, counter: UsageCounter, limit: int) -> None:
@@ -181,7 +331,7 @@ def _warn_when_crossing(subject: QuotaSubject, counter: UsageCounter, limit: int
         warned_percent=reached
     )
     if claimed:
-        label = UsageCounter.Metric(counter.metric).label.lower()
+        label = metric_label(counter.metric)
         transaction.on_commit(lambda: _send_usage_warning(subject, label, reached, limit))
         owner = subject.subscription
         event_emit(
@@ -204,10 +354,20 @@ def billing_contacts(subscription: Subscription) -> list[str]:
 
 
 def _send_usage_warning(subject: QuotaSubject, label: str, percent: int, limit: int) -> None:
+    values = {
+        "percent": percent,
+        "label": label,
+        "limit": limit,
+        "plan": subject.plan.name,
+        "url": f"{settings.SITE_URL}/billing/",
+    }
     send_mail(
-        f"PhotoListing: {percent}% of your {label} used",
-        f"You have used {percent}% of the {limit} {label} included in your {subject.plan.name} "
-        f"plan for this period.\nUpgrade or manage your plan: {settings.SITE_URL}/billing/",
+        gettext("PhotoListing: %(percent)s%% of your %(label)s used") % values,
+        gettext(
+            "You have used %(percent)s%% of the %(limit)s %(label)s included in your %(plan)s "
+            "plan for this period.\nUpgrade or manage your plan: %(url)s"
+        )
+        % values,
         None,
         billing_contacts(subject.subscription),
     )

@@ -20,9 +20,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from delivery.models import Export
+from delivery.selectors import deliverable_photos
 from imaging import decode
 from imaging.engine import run_pipeline
 from imaging.ops import OperationContext, validate_operations
@@ -33,7 +35,7 @@ from photolisting.storage import absolute_url, signed_url
 from projects.archive import photo_restore
 from projects.models import Photo, Project
 from projects.problems import problem_message
-from projects.selectors import delivered_version
+from projects.selectors import delivered_version, in_listing_order
 
 logger = logging.getLogger(__name__)
 PORTALS_FILE = Path(__file__).with_name("portals.json")
@@ -87,7 +89,8 @@ def _profile(code: str) -> PortalProfile:
     profile = portal_profiles().get(code)
     if profile is None:
         raise NotFound(
-            f"No portal profile {code!r}; known: {', '.join(portal_profiles())}.",
+            _("No portal profile %(code)r; known: %(known)s.")
+            % {"code": code, "known": ", ".join(portal_profiles())},
             code="profile_not_found",
         )
     return profile
@@ -102,22 +105,30 @@ def export_check(profile: PortalProfile, photos: list[Photo]) -> None:
     """Refuses, with every reason at once, an export the portal would reject."""
     problems: dict = {}
     if len(photos) > profile.max_photos:
-        problems["photos"] = (
-            f"{profile.name} takes at most {profile.max_photos} photos; got {len(photos)}."
-        )
+        problems["photos"] = _("%(portal)s takes at most %(max)s photos; got %(count)s.") % {
+            "portal": profile.name,
+            "max": profile.max_photos,
+            "count": len(photos),
+        }
     for photo in photos:
         if photo.status != Photo.Status.READY:
-            problems[str(photo.id)] = "not ready (still ingesting, or rejected)"
+            problems[str(photo.id)] = _("not ready (still ingesting, or rejected)")
             continue
         width, height = profile.output_size(*_source_size(photo))
         if width < profile.min_width or height < profile.min_height:
-            problems[str(photo.id)] = (
-                f"would be {width}×{height}; {profile.name} needs at least "
-                f"{profile.min_width}×{profile.min_height}"
-            )
+            problems[str(photo.id)] = _(
+                "would be %(width)s×%(height)s; %(portal)s needs at least "
+                "%(min_width)s×%(min_height)s"
+            ) % {
+                "width": width,
+                "height": height,
+                "portal": profile.name,
+                "min_width": profile.min_width,
+                "min_height": profile.min_height,
+            }
     if problems:
         raise ApplicationError(
-            f"These photos cannot go to {profile.name} as they are.",
+            _("These photos cannot go to %(portal)s as they are.") % {"portal": profile.name},
             code="export_not_allowed",
             details=problems,
         )
@@ -127,11 +138,16 @@ def export_check(profile: PortalProfile, photos: list[Photo]) -> None:
 def export_create(
     *, user: User, project: Project, profile_code: str, photos: list[Photo] | None = None
 ) -> Export:
+    """Checks the portal's rules, then queues the build. ``photos`` (default: every ready photo
+    that is not a duplicate) go in listing order whatever order they come in."""
     profile = _profile(profile_code)
     if photos is None:
-        photos = list(project.photos.filter(status=Photo.Status.READY).order_by("created_at"))
+        photos = list(deliverable_photos(project))
+    else:
+        wanted = {photo.id for photo in photos}
+        photos = list(in_listing_order(project.photos.filter(id__in=wanted)))
     if not photos:
-        raise ApplicationError("There is no ready photo to export.", code="no_photos")
+        raise ApplicationError(_("There is no ready photo to export."), code="no_photos")
     export_check(profile, photos)
     export = Export.objects.create(
         project=project,
@@ -229,11 +245,20 @@ def export_build(*, export_id: str) -> Export | None:
         },
     )
     if export.created_by:
+        values = {
+            "portal": profile.name,
+            "count": len(ordered),
+            "project": export.project.name,
+            "url": absolute_url(export_link(export)),
+            "hours": settings.TEMP_FILE_MAX_AGE_HOURS,
+        }
         send_mail(
-            f"PhotoListing: your {profile.name} export is ready",
-            f"{len(ordered)} photo(s) of {export.project.name}, ready for {profile.name}:\n"
-            f"{absolute_url(export_link(export))}\n"
-            f"The link works for {settings.TEMP_FILE_MAX_AGE_HOURS} hours.",
+            _("PhotoListing: your %(portal)s export is ready") % values,
+            _(
+                "%(count)s photo(s) of %(project)s, ready for %(portal)s:\n%(url)s\n"
+                "The link works for %(hours)s hours."
+            )
+            % values,
             None,
             [export.created_by.email],
         )

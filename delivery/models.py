@@ -57,6 +57,9 @@ class ShareLink(models.Model):
     expires_at = models.DateTimeField()
     password_hash = models.CharField(max_length=200, blank=True)
     allow_download = models.BooleanField(default=False)
+    photo_ids = models.JSONField(
+        default=list, blank=True, help_text="The photos shared; empty: every delivered photo."
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
     last_viewed_at = models.DateTimeField(null=True, blank=True)

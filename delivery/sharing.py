@@ -10,11 +10,14 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from delivery.models import ShareLink
+from delivery.selectors import deliverable_photos
 from photolisting.errors import ApplicationError, NotFound
 from projects.models import Photo, Project
+from projects.selectors import in_listing_order
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -28,9 +31,13 @@ def share_link_create(
     days: int = DEFAULT_DAYS,
     password: str = "",
     allow_download: bool = False,
+    photos: list[Photo] | None = None,
 ) -> ShareLink:
+    """A link to the project's gallery; with ``photos``, only those (in listing order)."""
     if not 1 <= days <= MAX_DAYS:
-        raise ApplicationError(f"A share link lasts 1 to {MAX_DAYS} days.", code="invalid_expiry")
+        raise ApplicationError(
+            _("A share link lasts 1 to %(days)s days.") % {"days": MAX_DAYS}, code="invalid_expiry"
+        )
     return ShareLink.objects.create(
         token=secrets.token_urlsafe(24),
         project=project,
@@ -38,6 +45,7 @@ def share_link_create(
         expires_at=timezone.now() + timedelta(days=days),
         password_hash=make_password(password) if password else "",
         allow_download=allow_download,
+        photo_ids=[str(photo.id) for photo in photos or []],
     )
 
 
@@ -55,13 +63,13 @@ class ShareLinkGone(ApplicationError):
 
 def share_link_open(token: str) -> ShareLink:
     """The live link for a token; a revoked or expired one is gone, an unknown one not found."""
-    link = ShareLink.objects.select_related("project").filter(token=token).first()
+    link = ShareLink.objects.select_related("project__agency").filter(token=token).first()
     if link is None:
-        raise NotFound("This share link does not exist.", code="share_link_not_found")
+        raise NotFound(_("This share link does not exist."), code="share_link_not_found")
     if link.revoked_at is not None:
-        raise ShareLinkGone("This share link has been revoked.")
+        raise ShareLinkGone(_("This share link has been revoked."))
     if link.expires_at <= timezone.now():
-        raise ShareLinkGone("This share link has expired.")
+        raise ShareLinkGone(_("This share link has expired."))
     return link
 
 
@@ -71,7 +79,7 @@ def share_link_check_password(link: ShareLink, password: str, client_ip: str) ->
     tries = cache.get_or_set(key, 0, 60)
     if tries >= PASSWORD_TRIES_PER_MINUTE:
         raise ApplicationError(
-            "Too many attempts; wait a minute.", code="too_many_attempts", status=429
+            _("Too many attempts; wait a minute."), code="too_many_attempts", status=429
         )
     cache.incr(key)
     return check_password(password, link.password_hash)
@@ -84,8 +92,12 @@ def share_link_record_view(link: ShareLink) -> None:
 
 
 def shared_photos(link: ShareLink):
-    return (
-        Photo.objects.filter(project=link.project, status=Photo.Status.READY)
-        .prefetch_related("renditions", "versions__renditions")
-        .order_by("created_at")
-    )
+    """The chosen photos (those still ready), else every ready one that is not a duplicate;
+    in listing order."""
+    if link.photo_ids:
+        photos = in_listing_order(
+            link.project.photos.filter(id__in=link.photo_ids, status=Photo.Status.READY)
+        )
+    else:
+        photos = deliverable_photos(link.project)
+    return photos.prefetch_related("renditions", "versions__renditions")

@@ -3,6 +3,8 @@ gallery behind a share link."""
 
 from __future__ import annotations
 
+import mimetypes
+
 from django.conf import settings
 from django.core.files.storage import storages
 from django.http import (
@@ -15,6 +17,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from delivery.files import RangeNotSatisfiable, parse_range, read_span
@@ -26,7 +29,7 @@ from delivery.sharing import (
     shared_photos,
 )
 from photolisting.errors import ApplicationError, NotFound
-from photolisting.storage import LinkInvalid, file_etag, resolve_token
+from photolisting.storage import LinkInvalid, file_etag, resolve_token, signed_url
 from projects.links import delivered_links
 
 
@@ -94,7 +97,7 @@ def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
                 if share_link_check_password(link, request.POST.get("password", ""), client_ip):
                     request.session[unlocked] = True
                     return redirect(request.path)
-                error = "That password is not right."
+                error = _("That password is not right.")
             except ApplicationError as refusal:
                 error = refusal.message
         return render(
@@ -113,7 +116,23 @@ def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
                 "ai_edited": delivered["ai_edited"],
             }
         )
-    response = render(request, "delivery/shared_gallery.html", {"link": link, "items": items})
+    response = render(
+        request,
+        "delivery/shared_gallery.html",
+        {"link": link, "items": items, "agency": link.project.agency, "logo": _logo(link)},
+    )
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+def _logo(link) -> str | None:
+    """A signed link to the agency's logo, for a gallery of an agency's project."""
+    agency = link.project.agency
+    if agency is None or not agency.logo_key:
+        return None
+    content_type = mimetypes.guess_type(agency.logo_key)[0] or "image/png"
+    extension = agency.logo_key.rsplit(".", 1)[-1] if "." in agency.logo_key else "png"
+    return signed_url(
+        "originals", agency.logo_key, content_type=content_type, filename=f"logo.{extension}"
+    )

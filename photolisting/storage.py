@@ -20,6 +20,7 @@ from typing import IO
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.core.files.storage import Storage, storages
 from django.urls import reverse
 
@@ -227,38 +228,73 @@ def signed_url(
     max_age: int | None = None,
     inline: bool = True,
 ) -> str:
-    """A link valid for ``max_age`` seconds (``SIGNED_URL_MAX_AGE`` by default): S3 presigned
-    (or CloudFront-signed), else a signed token for the local file view. It carries the content
-    type and download name the file is served with, so it is never sniffed as something else."""
-    max_age = max_age or settings.SIGNED_URL_MAX_AGE
+    """A link valid for ``max_age`` seconds: S3 presigned (or CloudFront-signed), else a signed
+    token for the local file view. It carries the content type and download name the file is
+    served with, so it is never sniffed as something else.
+
+    Links of the default lifetime (``SIGNED_URL_MAX_AGE``) are the same for one object during a
+    ``SIGNED_URL_WINDOW``-second window, so a browser keeps the thumbnails it has across page
+    loads: they expire at the window's end plus the lifetime, so they stay valid at least that
+    long. A link asked for an explicit ``max_age`` (an export's) expires exactly then."""
+    now = int(time.time())
+    if max_age is not None or not settings.SIGNED_URL_WINDOW:
+        expires_at = now + (max_age or settings.SIGNED_URL_MAX_AGE)
+        window_end = None
+    else:
+        window_end = (now // settings.SIGNED_URL_WINDOW + 1) * settings.SIGNED_URL_WINDOW
+        expires_at = window_end + settings.SIGNED_URL_MAX_AGE
     disposition = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     if is_s3():
-        storage = storages[storage_name]
-        if getattr(storage, "custom_domain", None):
-            # CloudFront: S3's own query names, forwarded to the origin, inside the signed URL.
-            parameters = {
-                "response-content-type": content_type,
-                "response-content-disposition": disposition,
-            }
-        else:
-            parameters = {
-                "ResponseContentType": content_type,
-                "ResponseContentDisposition": disposition,
-            }
-        return storage.url(key, parameters=parameters, expire=max_age)
-    token = signing.dumps(
+        return _presigned_get(
+            storage_name, key, content_type, disposition, expires_at, now, window_end
+        )
+    token = signing.Signer(salt=_LINK_SALT).sign_object(
         {
             "s": storage_name,
             "k": key,
             "t": content_type,
             "f": filename,
             "i": inline,
-            "e": int(time.time()) + max_age,
+            "e": expires_at,
         },
-        salt=_LINK_SALT,
         compress=True,
     )
     return reverse("signed-file", kwargs={"token": token})
+
+
+def _presigned_get(
+    storage_name: str,
+    key: str,
+    content_type: str,
+    disposition: str,
+    expires_at: int,
+    now: int,
+    window_end: int | None,
+) -> str:
+    """botocore stamps the signing time into each URL, so the link of a window is kept in the
+    cache until the window ends."""
+    cache_key = None
+    if window_end is not None:
+        identity = "\n".join((storage_name, key, content_type, disposition, str(expires_at)))
+        cache_key = "signed-url:" + hashlib.sha256(identity.encode()).hexdigest()
+        if cached := cache.get(cache_key):
+            return cached
+    storage = storages[storage_name]
+    if getattr(storage, "custom_domain", None):
+        # CloudFront: S3's own query names, forwarded to the origin, inside the signed URL.
+        parameters = {
+            "response-content-type": content_type,
+            "response-content-disposition": disposition,
+        }
+    else:
+        parameters = {
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+        }
+    url = storage.url(key, parameters=parameters, expire=expires_at - now)
+    if cache_key is not None:
+        cache.set(cache_key, url, timeout=window_end - now)
+    return url
 
 
 def absolute_url(url: str, request=None) -> str:
@@ -272,7 +308,7 @@ def absolute_url(url: str, request=None) -> str:
 def resolve_token(token: str) -> tuple[SignedTarget, bool]:
     """The file a local link points at, and whether it is served inline. Raises LinkInvalid."""
     try:
-        payload = signing.loads(token, salt=_LINK_SALT)
+        payload = signing.Signer(salt=_LINK_SALT).unsign_object(token)
     except signing.BadSignature as error:
         raise LinkInvalid("This link is not valid.") from error
     if payload["e"] < time.time():

@@ -42,7 +42,7 @@ def job_list(
 ) -> QuerySet[Job]:
     jobs = (
         Job.objects.filter(project__in=projects_visible_to(user))
-        .select_related("result_version", "photo")
+        .select_related("result_version__photo", "photo")
         .prefetch_related("result_version__renditions")
     )
     if batch_id:

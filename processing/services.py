@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,24 +18,34 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 from PIL import Image
 
 from accounts.models import Agency, Membership, User
 from accounts.permissions import require_agency_manager
 from billing.models import UsageCounter
-from billing.services import member_key, quota_release, quota_reserve, quota_subject_for
+from billing.services import (
+    PhotoWork,
+    member_key,
+    quota_release,
+    quota_reserve_photos,
+    quota_subject_for,
+)
 from imaging import decode
 from imaging.engine import run_pipeline
-from imaging.ops import OperationContext, validate_operations
+from imaging.ops import REGISTRY, OperationContext, Pipeline, validate_operations
 from imaging.ops.encode import EncodedImage
+from imaging.ops.registry import Step
+from imaging.scene import scene_outliers
 from integrations.services import event_emit_for_project
-from photolisting.errors import ApplicationError, Conflict, PermissionDenied
+from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 from processing.ai import AIRunner
 from processing.models import Batch, Job, Preset
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
 from projects.archive import photo_restore
-from projects.models import Photo, Project
+from projects.models import Photo, Project, Rendition
 from projects.problems import problem_message
+from projects.selectors import photo_list
 from projects.services import version_create, version_store
 
 logger = logging.getLogger(__name__)
@@ -182,18 +193,24 @@ def jobs_create(
         )
     if bracket and not 3 <= len(photos) <= 7:
         raise ApplicationError("A bracket group has 3 to 7 shots.", code="bracket_size")
+    if bracket:
+        _check_same_scene(photos)
     groups = [photos] if bracket else [[photo] for photo in photos]
 
     subject = quota_subject_for(project)
     member = _membership_charged(user, project)
     per_job_ai = pipeline.ai_steps
+    job_ids = [uuid.uuid4() for _ in groups]
     with transaction.atomic():
-        quota_reserve(
+        charged = quota_reserve_photos(
             subject=subject,
-            amounts={
-                UsageCounter.Metric.PROCESSED: len(groups),
-                UsageCounter.Metric.AI: len(groups) * per_job_ai,
-            },
+            work=[
+                PhotoWork(str(job_id), group[len(group) // 2].id, per_job_ai)
+                for job_id, group in zip(job_ids, groups, strict=True)
+            ],
+            preset=preset.name,
+            project_id=project.id,
+            user_id=user.id,
             member=member,
         )
         try:
@@ -210,6 +227,7 @@ def jobs_create(
         jobs = Job.objects.bulk_create(
             [
                 Job(
+                    id=job_id,
                     batch=batch,
                     project=project,
                     photo=group[len(group) // 2],
@@ -222,17 +240,55 @@ def jobs_create(
                     quota_subject=subject.key,
                     quota_period=subject.period_start,
                     quota_member=member_key(member) if member else "",
-                    reserved_processed=1,
+                    reserved_processed=charged[str(job_id)],
                     reserved_ai=per_job_ai,
                     created_by=user,
                 )
-                for group in groups
+                for job_id, group in zip(job_ids, groups, strict=True)
             ]
         )
         if lane == Job.Lane.STANDARD or in_offpeak_window():
             ids = [job.id for job in jobs]
             transaction.on_commit(lambda: jobs_enqueue(ids))
     return batch
+
+
+def _check_same_scene(photos: list[Photo]) -> None:
+    """A bracket group is exposures of one view: merging different rooms makes a ghosted
+    multiple exposure, so the group is refused (naming the odd shots) before any quota."""
+    odd = [photos[index] for index in scene_outliers([_scene_sample(p) for p in photos])]
+    if not odd:
+        return
+    names = ", ".join(photo.original_filename or str(photo.id) for photo in odd)
+    raise ApplicationError(
+        ngettext(
+            "%(names)s does not show the same scene as the other shots. An HDR merge takes 3 to "
+            "7 exposures of one view, taken from the same spot.",
+            "%(names)s do not show the same scene as the other shots. An HDR merge takes 3 to 7 "
+            "exposures of one view, taken from the same spot.",
+            len(odd),
+        )
+        % {"names": names},
+        code="not_same_scene",
+        status=422,
+        details={"photos": [str(photo.id) for photo in odd]},
+    )
+
+
+def _scene_sample(photo: Photo) -> np.ndarray:
+    """The photo's 400 px thumbnail (upright), enough to compare scenes; else its original."""
+    thumbnail = next(
+        (
+            r
+            for r in photo.renditions.all()
+            if r.version_id is None and r.spec == Rendition.Spec.THUMBNAIL
+        ),
+        None,
+    )
+    if thumbnail is None:
+        return _load_upright(photo)[0]
+    with storages["thumbnails"].open(thumbnail.storage_key, "rb") as handle:
+        return np.asarray(Image.open(handle).convert("RGB"))
 
 
 def _membership_charged(user: User, project: Project) -> Membership | None:
@@ -283,7 +339,9 @@ def offpeak_release() -> int:
 
 
 def _release(job: Job) -> None:
-    quota_release(
+    """Gives a stopped job's quota back; a photo it counted that another live job tried a
+    preset on stays counted, charged to that job."""
+    heir = quota_release(
         subject_key=job.quota_subject,
         period=job.quota_period,
         amounts={
@@ -291,7 +349,10 @@ def _release(job: Job) -> None:
             UsageCounter.Metric.AI: job.reserved_ai,
         },
         member=job.quota_member,
+        reference=str(job.id),
     )
+    if heir:
+        Job.objects.filter(id=heir).update(reserved_processed=job.reserved_processed)
 
 
 def job_cancel(*, job: Job) -> Job:
@@ -329,14 +390,15 @@ def job_retry(*, job: Job) -> Job:
         member = (
             _membership_charged(locked.created_by, locked.project) if locked.created_by else None
         )
-        quota_reserve(
+        charged = quota_reserve_photos(
             subject=subject,
-            amounts={
-                UsageCounter.Metric.PROCESSED: locked.reserved_processed,
-                UsageCounter.Metric.AI: locked.reserved_ai,
-            },
+            work=[PhotoWork(str(locked.id), locked.photo_id, locked.reserved_ai)],
+            preset=locked.preset_name,
+            project_id=locked.project_id,
+            user_id=locked.created_by_id,
             member=member,
         )
+        locked.reserved_processed = charged[str(locked.id)]
         locked.status = Job.Status.QUEUED
         locked.quota_subject, locked.quota_period = subject.key, subject.period_start
         locked.quota_member = member_key(member) if member else ""
@@ -520,5 +582,73 @@ def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> J
         locked.finished_at = timezone.now()
         locked.error_code = locked.error_message = ""
         locked.save()
+        _release_cached_ai(locked)
         _job_event(locked, "job.succeeded", {"version": str(version.id)})
     return locked
+
+
+def _release_cached_ai(job: Job) -> None:
+    """AI edits count when the provider is paid: the AI units of steps served from the cache
+    are given back."""
+    usage = job.provider_usage or {}
+    free = min(usage.get("cache_hits", 0), job.reserved_ai - usage.get("calls", 0))
+    if free > 0:
+        quota_release(
+            subject_key=job.quota_subject,
+            period=job.quota_period,
+            amounts={UsageCounter.Metric.AI: free},
+            member=job.quota_member,
+            reference=str(job.id),
+        )
+
+
+# --- Preview --------------------------------------------------------------------------------
+
+PREVIEW_SECONDS = 20
+_PREVIEW_ENCODE = Step("encode", REGISTRY["encode"].clean({"format": "jpeg", "quality": 85})[0])
+
+
+def preset_preview(*, user: User, photo: Photo, operations: list) -> bytes:
+    """The preset's local steps run on the photo's 1600 px preview, returned as a JPEG: nothing
+    is stored and no quota is used. AI steps (provider calls cost money and minutes) and the HDR
+    merge (it needs a bracket group) are left out; a preview running past PREVIEW_SECONDS is
+    refused."""
+    pipeline = validate_operations(operations)
+    if not photo_list(user=user).filter(id=photo.id).exists():
+        raise NotFound(gettext("No such photo."), code="photo_not_found")
+    if photo.status != Photo.Status.READY:
+        raise Conflict(gettext("This photo is not ready yet."), code="photo_not_ready")
+    rendition = photo.renditions.filter(version=None, spec=Rendition.Spec.PREVIEW).first()
+    if rendition is None:
+        raise Conflict(gettext("This photo has no preview yet."), code="preview_unavailable")
+    with storages["thumbnails"].open(rendition.storage_key, "rb") as handle:
+        image = np.asarray(Image.open(handle).convert("RGB"))
+    steps = [
+        _preview_step(step)
+        for step in pipeline.steps
+        if REGISTRY[step.op].kind == "local" and step.op != "hdr_merge"
+    ]
+    # An unsaved job carries what the photo's project brands results with (watermark, logo).
+    context = _context_for(Job(project=photo.project, mask_regions=[], reserved_ai=0, bracket=[]))
+    deadline = time.monotonic() + PREVIEW_SECONDS
+
+    def within_time(done: int, total: int, name: str) -> None:
+        if time.monotonic() > deadline:
+            raise ApplicationError(
+                gettext("The preview took too long; try fewer steps."), code="preview_too_slow"
+            )
+
+    try:
+        encoded = run_pipeline(
+            image, Pipeline((*steps, _PREVIEW_ENCODE)), context, on_step=within_time
+        )
+    except ValueError as error:
+        raise ApplicationError(str(error), code="invalid_input") from error
+    return encoded.data
+
+
+def _preview_step(step: Step) -> Step:
+    """A preview never grows past its 1600 px rendition."""
+    if step.op == "resize":
+        return Step(step.op, {**step.params, "upscale": False})
+    return step

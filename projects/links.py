@@ -6,6 +6,7 @@ One place builds them, so every screen links the same files with the same conten
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.text import slugify
 
 from imaging.decode import FORMAT_CONTENT_TYPES
 from photolisting.storage import absolute_url, signed_url
@@ -39,7 +40,7 @@ def version_links(version: PhotoVersion, *, request=None) -> dict:
             version.storage_name,
             version.storage_key,
             content_type=FORMAT_CONTENT_TYPES.get(version.format, f"image/{extension}"),
-            filename=f"{_ascii(version.preset_name) or 'photo'}-{str(version.id)[:8]}.{extension}",
+            filename=version_download_name(version),
             inline=False,
         ),
     )
@@ -89,7 +90,8 @@ def photo_links(photo: Photo, *, request=None) -> dict:
 
 
 def delivered_links(photo: Photo, *, request=None) -> dict:
-    """Links to what the photo is delivered as (its newest result, else the original):
+    """Links to what the photo is delivered as (the version or original the agent chose, else its
+    newest result, else the original):
     ``thumbnail``, ``preview``, ``download``, plus ``version`` (the version's links or None)."""
     version = delivered_version(photo)
     if version is not None:
@@ -103,6 +105,15 @@ def delivered_links(photo: Photo, *, request=None) -> dict:
         "version": None,
         "ai_edited": False,
     }
+
+
+def version_download_name(version: PhotoVersion) -> str:
+    """``kitchen-bright-airy.jpg``: the photo's name, then the preset's, as ASCII slugs (safe in
+    a header and on every file system), with the version's own extension."""
+    stem = version.photo.original_filename.rsplit(".", 1)[0]
+    parts = [slugify(stem)[:60].strip("-") or "photo", slugify(version.preset_name)[:40].strip("-")]
+    extension = version.storage_key.rsplit(".", 1)[-1]
+    return f"{'-'.join(part for part in parts if part)}.{extension}"
 
 
 def _ascii(name: str) -> str:

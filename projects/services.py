@@ -493,3 +493,75 @@ def _delete_stored(prefix: str, keys: list[tuple[str, str]]) -> None:
     storage.delete_keys(keys)
     deleted = storage.delete_prefix(prefix)
     logger.info("deleted %s stored objects under %s", deleted + len(keys), prefix)
+
+
+# --- Listing order and room labels ------------------------------------------------------------
+
+
+@transaction.atomic
+def photo_order_set(*, project: Project, photo_ids: list[str]) -> list[Photo]:
+    """Puts the named photos of the project first, in that order; the others keep their listing
+    order after them. Ids of other projects' photos (or unknown ones) are refused."""
+    from django.utils.translation import gettext as _
+
+    from projects.selectors import in_listing_order
+
+    wanted = [str(photo_id) for photo_id in photo_ids]
+    if len(set(wanted)) != len(wanted):
+        raise ApplicationError(_("A photo appears twice in the order."), code="duplicate_photo")
+    photos = list(in_listing_order(Photo.objects.select_for_update().filter(project=project)))
+    by_id = {str(photo.id): photo for photo in photos}
+    missing = [photo_id for photo_id in wanted if photo_id not in by_id]
+    if missing:
+        raise ApplicationError(
+            _("These photos are not in this project."),
+            code="photo_not_found",
+            details={"photos": missing},
+            status=404,
+        )
+    named = set(wanted)
+    ordered = [by_id[photo_id] for photo_id in wanted] + [
+        photo for photo in photos if str(photo.id) not in named
+    ]
+    for position, photo in enumerate(ordered):
+        photo.position = position
+    Photo.objects.bulk_update(ordered, ["position"], batch_size=500)
+    return ordered
+
+
+@transaction.atomic
+def photo_update(*, photo: Photo, room_label: str) -> Photo:
+    """The room a photo shows ("Kitchen"), as the agent names it for the listing."""
+    photo.room_label = room_label.strip()
+    photo.save(update_fields=["room_label"])
+    return photo
+
+
+# --- What a photo is delivered as -----------------------------------------------------------
+
+
+@transaction.atomic
+def photo_deliver(
+    *, user: User, photo: Photo, version: PhotoVersion | None = None, original: bool = False
+) -> Photo:
+    """Chooses what exports, share galleries and tiles deliver the photo as: one of its
+    versions, the original itself (``original``), or neither — the newest result, which is the
+    default. Anyone who can see the photo may choose, as anyone who can see it may run a preset
+    on it: every choice is undone in one click and nothing is deleted."""
+    from django.utils.translation import gettext as _
+
+    from photolisting.errors import NotFound
+    from projects.selectors import projects_visible_to
+
+    if not Photo.objects.filter(id=photo.id, project__in=projects_visible_to(user)).exists():
+        raise NotFound(_("No such photo."), code="photo_not_found")
+    if version is not None and original:
+        raise ApplicationError(
+            _("Deliver either a version or the original, not both."), code="invalid_choice"
+        )
+    if version is not None and version.photo_id != photo.id:
+        raise ApplicationError(_("This version belongs to another photo."), code="version_mismatch")
+    photo.delivered_version = version
+    photo.deliver_original = original
+    photo.save(update_fields=["delivered_version", "deliver_original"])
+    return photo

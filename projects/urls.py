@@ -10,6 +10,16 @@ urlpatterns = [
         "projects/<str:project_id>/photos/<str:photo_id>/", views.photo_detail, name="photo-detail"
     ),
     path(
+        "projects/<str:project_id>/photos/<str:photo_id>/tile",
+        views.photo_tile,
+        name="photo-tile",
+    ),
+    path(
+        "projects/<str:project_id>/photos/<str:photo_id>/deliver",
+        views.photo_deliver,
+        name="photo-deliver",
+    ),
+    path(
         "projects/<str:project_id>/photos/<str:photo_id>/retry",
         views.photo_retry,
         name="photo-retry",

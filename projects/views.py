@@ -12,6 +12,7 @@ from django.http import (
     HttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,11 +26,11 @@ from projects.models import Photo
 from projects.problems import problem_message
 
 PROJECTS_PER_PAGE = 24
-PHOTOS_PER_PAGE = 60
 
 
-@login_required
 def dashboard(request: HttpRequest, form: ProjectForm | None = None) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "landing.html")
     projects = Paginator(
         selectors.project_list(user=request.user).order_by("-created_at"), PROJECTS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -65,28 +66,59 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
+    """Every photo of the project in listing order, on one page: agents order the whole listing
+    by dragging or with the move buttons. The query count does not grow with the photos."""
     try:
         project = selectors.project_get(user=request.user, project_id=project_id)
     except NotFound:
         return render(request, "404.html", status=404)
-    page = Paginator(
-        selectors.photo_list(user=request.user, project_id=project.id), PHOTOS_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    page.object_list = [_tile(photo) for photo in page.object_list]
+    photos = [
+        _tile(photo)
+        for photo in selectors.in_listing_order(
+            selectors.photo_list(user=request.user, project_id=project.id)
+        )
+    ]
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
-            "photos": page,
+            "photos": photos,
+            "duplicates": sum(1 for item in photos if item["photo"].duplicate_of_id),
             "max_upload_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
+            "page_strings": _page_strings(),
+            "urls": _tile_urls(project.id),
         },
     )
 
 
+@login_required
+def photo_tile(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
+    """One tile, for the page's scripts to show a photo as it is now without a reload."""
+    try:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    if str(photo.project_id) != str(project_id):
+        return render(request, "404.html", status=404)
+    return render(
+        request,
+        "projects/photo_tile.html",
+        {"item": _tile(photo), "urls": _tile_urls(photo.project_id)},
+    )
+
+
+def _tile_urls(project_id) -> dict[str, str]:
+    """The prefixes a tile's links are made of, reversed once per page rather than per photo."""
+    return {
+        "photos": reverse("project-detail", args=[project_id]) + "photos/",
+        "api_photos": reverse("api-photos"),
+    }
+
+
 def _tile(photo) -> dict:
-    """A gallery tile shows the latest result when there is one, else the original; a photo
-    that is not ready says why, in the reader's language."""
+    """A gallery tile shows what the photo is delivered as (its chosen or newest result, else
+    the original); a photo that is not ready says why, in the reader's language."""
     delivered = delivered_links(photo)
     problem = (
         problem_message(photo.rejection_code, photo.rejection_message)
@@ -98,6 +130,66 @@ def _tile(photo) -> dict:
         "latest": delivered["version"],
         "thumbnail": delivered["thumbnail"],
         "problem": problem,
+    }
+
+
+def _page_strings() -> dict[str, str]:
+    """What the project page's scripts say, in the reader's language."""
+    return {
+        "waiting": _("Waiting…"),
+        "upload_progress": _("Upload of %(name)s"),
+        "processing": _("Processing…"),
+        "ready": _("Ready"),
+        "rejected": _("Rejected"),
+        "failed": _("Failed"),
+        "duplicate": _("duplicate (hidden unless duplicates are shown)"),
+        "upload_failed": _("Upload failed (%(status)s)"),
+        "network_error": _("Network error: check your connection and try again."),
+        "still_processing": _("Still processing — refresh later"),
+        "no_photos": _("Select at least one ready photo first (or upload some)."),
+        "starting": _("Starting…"),
+        "could_not_start": _("Could not start (%(status)s)"),
+        "queued": _("Queued"),
+        "running": _("Running"),
+        "succeeded": _("Done"),
+        "cancelled": _("Cancelled"),
+        "offpeak_waiting": _("Waiting for the off-peak window"),
+        "batch_summary": _(
+            "%(succeeded)s done, %(running)s running, %(queued)s queued, %(failed)s failed"
+        ),
+        "batch_offpeak": _("%(count)s photo(s) waiting for the off-peak window."),
+        "job_failed_advice": _(
+            "Try again from this photo, or choose another preset. If it keeps failing, "
+            "contact support."
+        ),
+        "advice_provider_not_configured": _(
+            "AI editing is not set up on this server: use a preset without AI, or ask your "
+            "administrator to configure an AI provider."
+        ),
+        "retry_job": _("Try again"),
+        "retry_job_label": _("Try %(preset)s again on %(name)s"),
+        "advice_quota_exceeded": _("Your plan's monthly quota is used up: see Billing."),
+        "unavailable": _("unavailable"),
+        "confirm_delete": _("Delete %(name)s? The original and its edits are removed for good."),
+        "deleted": _("The photo was deleted."),
+        "delete_failed": _("The photo could not be deleted."),
+        "moved": _("%(name)s moved to position %(position)s."),
+        "order_failed": _("The order could not be saved."),
+        "room_saved": _("Room label saved."),
+        "checking_rules": _("Checking the portal's rules…"),
+        "download": _("Download %(name)s"),
+        "share_none": _("No share links yet."),
+        "share_views": _("%(count)s view(s)"),
+        "share_expires": _("expires %(date)s"),
+        "share_revoked": _("revoked"),
+        "share_expired": _("expired"),
+        "share_all": _("all photos"),
+        "share_photos": _("%(count)s photo(s)"),
+        "revoke": _("Revoke"),
+        "revoke_label": _("Revoke the share link %(url)s"),
+        "revoked": _("The share link was revoked."),
+        "selection_all": _("No photo selected: all ready photos (duplicates excepted)."),
+        "selection_some": _("%(count)s photo(s) selected."),
     }
 
 
@@ -129,15 +221,22 @@ def photo_delete(request: HttpRequest, project_id: str, photo_id: str) -> HttpRe
 
 @login_required
 def photo_detail(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
-    """The photo with a before/after slider against its latest (or chosen) version."""
+    """The photo with a before/after slider against the version it is delivered as (or the
+    ``?version=`` one), and its version history with what to deliver."""
     try:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     except NotFound:
         return render(request, "404.html", status=404)
     photo_touch(photo)
     versions = [version_links(v) for v in photo.versions.all()]
-    chosen = request.GET.get("version")
-    current = next((v for v in versions if v["id"] == chosen), versions[0] if versions else None)
+    delivered = selectors.delivered_version(photo)
+    delivered_id = str(delivered.id) if delivered else None
+    by_id = {v["id"]: v for v in versions}
+    current = (
+        by_id.get(request.GET.get("version", ""))
+        or by_id.get(delivered_id or "")
+        or (versions[0] if versions else None)
+    )
     return render(
         request,
         "projects/photo_detail.html",
@@ -147,5 +246,42 @@ def photo_detail(request: HttpRequest, project_id: str, photo_id: str) -> HttpRe
             "links": photo_links(photo),
             "versions": versions,
             "current": current,
+            "delivered_id": delivered_id,
+            "chosen_by_agent": bool(photo.delivered_version_id or photo.deliver_original),
         },
     )
+
+
+@login_required
+@require_POST
+def photo_deliver(request: HttpRequest, project_id: str, photo_id: str) -> HttpResponse:
+    """Delivers one of the photo's versions (``version``), the original (``original``) or the
+    newest result again (``latest``), from the photo's page."""
+    try:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    wanted = request.POST.get("version")
+    original = bool(request.POST.get("original"))
+    version = next((v for v in photo.versions.all() if str(v.id) == wanted), None)
+    if wanted and version is None:
+        messages.error(request, _("This version no longer exists; choose another one."))
+    elif not (version or original or request.POST.get("latest")):
+        messages.error(request, _("Choose a version, the original or the newest result."))
+    else:
+        try:
+            services.photo_deliver(
+                user=request.user, photo=photo, version=version, original=original
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("The original is delivered again.")
+                if original
+                else _("This version is now delivered.")
+                if version
+                else _("The newest result is delivered."),
+            )
+    return redirect("photo-detail", project_id=photo.project_id, photo_id=photo.id)

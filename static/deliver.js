@@ -1,11 +1,14 @@
-// Project page: a portal export with progress and its download link, and a share link to copy.
+// Project page: a portal export of the selected photos (or all) with progress and its download
+// link; share links of a selection, listed with their views and expiry, revocable.
 (function () {
   "use strict";
   const panel = document.getElementById("deliver");
-  if (!panel) return;
-  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  if (!panel || !window.PhotoListing) return;
+  const { t, api, errorText, chosenPhotos } = window.PhotoListing;
   const project = panel.dataset.project;
   const portals = document.getElementById("portal");
+  const linkList = document.getElementById("share-links");
+  const selection = document.getElementById("selection-state");
 
   // Each portal's rules come from the API, so the page never drifts from what exports check.
   fetch(portals.dataset.api, { credentials: "same-origin" })
@@ -16,37 +19,37 @@
       }
     });
 
-  async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body),
-    });
-    return { ok: response.ok, body: await response.json() };
-  }
+  // Exports and shares take the ticked photos; none ticked: the server's default selection.
+  function selected() { return chosenPhotos({ fallbackToAll: false }); }
 
-  function describe(error) {
-    const details = Object.values(error.details || {}).join("; ");
-    return error.message + (details ? " " + details : "");
+  function showSelection() {
+    const count = selected().length;
+    selection.textContent = count ? t("selection_some", { count }) : t("selection_all");
   }
+  document.addEventListener("photolisting:photos-changed", showSelection);
+  showSelection();
 
   document.getElementById("export").addEventListener("click", async () => {
     const state = document.getElementById("export-state");
     const bar = document.getElementById("export-progress");
     state.className = "muted";
-    state.textContent = "Checking the portal's rules…";
-    const started = await post("/api/v1/exports/", { project, profile: document.getElementById("portal").value });
-    if (!started.ok) { state.className = "error"; state.textContent = describe(started.body.error); return; }
+    state.textContent = t("checking_rules");
+    const body = { project, profile: portals.value };
+    const photos = selected();
+    if (photos.length) body.photos = photos;
+    const started = await api("/api/v1/exports/", "POST", body);
+    if (!started.ok) { state.className = "error"; state.textContent = errorText(started.body, String(started.status)); return; }
     bar.hidden = false;
+    bar.value = 0;
     for (;;) {
       const exported = await (await fetch("/api/v1/exports/" + started.body.id + "/", { credentials: "same-origin" })).json();
       bar.value = exported.progress;
       if (exported.status === "succeeded") {
+        state.className = "";
         state.innerHTML = "";
         const link = document.createElement("a");
         link.href = exported.url;
-        link.textContent = "Download " + exported.file_name;
+        link.textContent = t("download", { name: exported.file_name });
         state.appendChild(link);
         return;
       }
@@ -56,13 +59,69 @@
     }
   });
 
+  function when(iso) {
+    return new Date(iso).toLocaleDateString(document.documentElement.lang || undefined, { day: "numeric", month: "short", year: "numeric" });
+  }
+
+  async function loadLinks() {
+    const response = await fetch(panel.dataset.shareApi, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const links = await response.json();
+    linkList.innerHTML = "";
+    if (!links.length) {
+      const empty = document.createElement("li");
+      empty.className = "muted";
+      empty.textContent = t("share_none");
+      linkList.append(empty);
+    }
+    for (const link of links) {
+      const li = document.createElement("li");
+      li.dataset.link = link.id;
+      const anchor = document.createElement("a");
+      anchor.href = link.url;
+      anchor.textContent = link.url;
+      anchor.className = "share-url";
+      const expired = new Date(link.expires_at) <= new Date();
+      const facts = document.createElement("span");
+      facts.className = "muted";
+      facts.textContent = " · " + [
+        link.photos.length ? t("share_photos", { count: link.photos.length }) : t("share_all"),
+        t("share_views", { count: link.view_count }),
+        link.revoked ? t("share_revoked") : expired ? t("share_expired") : t("share_expires", { date: when(link.expires_at) }),
+      ].join(" · ");
+      li.append(anchor, facts);
+      if (!link.revoked && !expired) {
+        const revoke = document.createElement("button");
+        revoke.type = "button";
+        revoke.className = "secondary revoke";
+        revoke.textContent = t("revoke");
+        revoke.setAttribute("aria-label", t("revoke_label", { url: link.url }));
+        revoke.addEventListener("click", async () => {
+          const revoked = await api("/api/v1/share-links/" + link.id + "/revoke", "POST");
+          const state = document.getElementById("share-state");
+          state.className = revoked.ok ? "" : "error";
+          state.textContent = revoked.ok ? t("revoked") : errorText(revoked.body, String(revoked.status));
+          await loadLinks();
+        });
+        li.append(" ", revoke);
+      } else {
+        li.classList.add("inactive");
+      }
+      linkList.append(li);
+    }
+  }
+  loadLinks();
+
   document.getElementById("share").addEventListener("click", async () => {
     const state = document.getElementById("share-state");
-    const shared = await post("/api/v1/projects/" + project + "/share-links/", {
+    const body = {
       allow_download: document.getElementById("share-download").checked,
       password: document.getElementById("share-password").value,
-    });
-    if (!shared.ok) { state.className = "error"; state.textContent = describe(shared.body.error); return; }
+    };
+    const photos = selected();
+    if (photos.length) body.photos = photos;
+    const shared = await api("/api/v1/projects/" + project + "/share-links/", "POST", body);
+    if (!shared.ok) { state.className = "error"; state.textContent = errorText(shared.body, String(shared.status)); return; }
     state.className = "";
     state.innerHTML = "";
     const link = document.createElement("a");
@@ -70,5 +129,6 @@
     link.id = "share-url";
     link.textContent = shared.body.url;
     state.appendChild(link);
+    await loadLinks();
   });
 })();

@@ -1,13 +1,13 @@
 // Browser upload for the project page: several files at once, a progress bar per file, then the
-// photo's tile appears when ingest has finished (polled through the same API the apps use).
+// photo's tile appears — selectable at once — when ingest has finished (polled through the same
+// API the apps use). The file input is a visible, focusable "Choose photos" control.
 (function () {
   "use strict";
   const zone = document.getElementById("upload");
-  if (!zone) return;
+  if (!zone || !window.PhotoListing) return;
+  const { t, csrf, refreshTile } = window.PhotoListing;
   const input = document.getElementById("file-input");
   const list = document.getElementById("upload-list");
-  const grid = document.getElementById("photo-grid");
-  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const api = zone.dataset.api;
   const PARALLEL = 3;
   const queue = [];
@@ -15,8 +15,10 @@
 
   function row(file) {
     const li = document.createElement("li");
-    li.innerHTML = '<span class="name"></span><progress max="100" value="0"></progress><span class="state">Waiting…</span>';
+    li.innerHTML = '<span class="name"></span><progress max="100" value="0"></progress><span class="state" role="status"></span>';
     li.querySelector(".name").textContent = file.name;
+    li.querySelector("progress").setAttribute("aria-label", t("upload_progress", { name: file.name }));
+    li.querySelector(".state").textContent = t("waiting");
     list.appendChild(li);
     return li;
   }
@@ -55,15 +57,15 @@
         try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: reported below */ }
         if (xhr.status === 200 || xhr.status === 201) {
           bar.value = 100;
-          state.textContent = "Processing…";
+          state.textContent = t("processing");
           follow(body.id, li).then(resolve);
         } else {
-          state.textContent = (body.error && body.error.message) || "Upload failed (" + xhr.status + ")";
+          state.textContent = (body.error && body.error.message) || t("upload_failed", { status: xhr.status });
           state.className = "state error";
           resolve();
         }
       };
-      xhr.onerror = () => { state.textContent = "Network error"; state.className = "state error"; resolve(); };
+      xhr.onerror = () => { state.textContent = t("network_error"); state.className = "state error"; resolve(); };
       xhr.send(form);
     });
   }
@@ -71,84 +73,32 @@
   async function follow(photoId, li) {
     const state = li.querySelector(".state");
     for (let attempt = 0; attempt < 120; attempt += 1) {
-      const response = await fetch(api + photoId + "/", { credentials: "same-origin" });
-      const photo = await response.json();
+      let photo = {};
+      try {
+        const response = await fetch(api + photoId + "/", { credentials: "same-origin" });
+        photo = await response.json();
+      } catch (e) { /* a dropped poll: try again below */ }
       if (photo.status === "ready" || photo.status === "rejected" || photo.status === "failed") {
-        state.textContent = photo.status === "ready" ? "Ready" : LABELS[photo.status] + ": " + problem(photo).message;
+        const problem = photo.rejection || photo.failure;
+        state.textContent = photo.status === "ready"
+          ? t("ready") + (photo.duplicate_of ? " · " + t("duplicate") : "")
+          : t(photo.status) + ": " + (problem ? problem.message : "");
         state.className = "state " + (photo.status === "ready" ? "status-ready" : "error");
-        grid.prepend(tile(photo));
+        await refreshTile(photo.id);
+        document.dispatchEvent(new CustomEvent("photolisting:photos-changed"));
         return;
       }
       await new Promise((r) => setTimeout(r, Math.min(500 + attempt * 250, 3000)));
     }
-    state.textContent = "Still processing — refresh later";
-  }
-
-  function tile(photo) {
-    const li = document.createElement("li");
-    li.className = "tile";
-    li.dataset.photo = photo.id;
-    li.dataset.status = photo.status;
-    const frame = document.createElement("div");
-    frame.className = "frame";
-    if (photo.urls.thumbnail) {
-      const link = document.createElement("a");
-      link.href = photo.urls.preview;
-      link.target = "_blank";
-      const img = document.createElement("img");
-      img.src = photo.urls.thumbnail;
-      img.alt = photo.original_filename;
-      link.appendChild(img);
-      frame.appendChild(link);
-    } else {
-      const span = document.createElement("span");
-      span.className = "status-" + photo.status;
-      span.textContent = LABELS[photo.status] + ": " + problem(photo).message;
-      frame.appendChild(span);
-    }
-    const caption = document.createElement("div");
-    caption.className = "caption";
-    const name = document.createElement("span");
-    name.textContent = photo.original_filename;
-    const status = document.createElement("span");
-    status.className = "status-" + photo.status;
-    status.textContent = LABELS[photo.status];
-    caption.append(name, status);
-    li.append(frame, caption);
-    if (photo.status !== "ready") li.append(actions(photo));
-    return li;
-  }
-
-  const LABELS = { ready: "Ready", rejected: "Rejected", failed: "Failed" };
-
-  function problem(photo) {
-    return photo.rejection || photo.failure || { message: "" };
-  }
-
-  // The same retry and delete forms the server renders on a tile that is not ready.
-  function actions(photo) {
-    const box = document.createElement("div");
-    box.className = "tile-actions";
-    for (const [action, label] of [["retry", "Try again"], ["delete", "Delete"]]) {
-      const form = document.createElement("form");
-      form.method = "post";
-      form.action = "/projects/" + photo.project + "/photos/" + photo.id + "/" + action;
-      const token = document.createElement("input");
-      token.type = "hidden";
-      token.name = "csrfmiddlewaretoken";
-      token.value = csrf;
-      const button = document.createElement("button");
-      button.type = "submit";
-      button.className = "secondary";
-      button.textContent = label;
-      form.append(token, button);
-      box.append(form);
-    }
-    return box;
+    state.textContent = t("still_processing");
   }
 
   input.addEventListener("change", () => { enqueue(input.files); input.value = ""; });
-  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragover", (event) => {
+    if (!event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
+    event.preventDefault();
+    zone.classList.add("over");
+  });
   zone.addEventListener("dragleave", () => zone.classList.remove("over"));
   zone.addEventListener("drop", (event) => {
     event.preventDefault();

@@ -30,7 +30,7 @@ def test_signup_verify_email_then_reach_the_dashboard(client):
     assert response.status_code == 302
     assert User.objects.filter(email="new.agent@example.com").exists()
     # Mandatory verification: no dashboard before the link is followed.
-    assert client.get("/").status_code == 302
+    assert not client.get("/").wsgi_request.user.is_authenticated  # the landing page
     confirm = link_in_last_email()
     assert client.post(confirm).status_code == 302
     assert (
@@ -49,11 +49,11 @@ def test_login_and_logout(client):
         client.post("/accounts/login/", {"login": user.email, "password": "wrong"}).status_code
         == 200
     )
-    assert client.get("/").status_code == 302
+    assert not client.get("/").wsgi_request.user.is_authenticated  # the landing page
     client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert client.get("/").status_code == 200
     client.post("/accounts/logout/")
-    assert client.get("/").status_code == 302
+    assert not client.get("/").wsgi_request.user.is_authenticated  # the landing page
 
 
 def test_password_reset_by_email(client):
@@ -129,3 +129,22 @@ def test_inviting_someone_without_an_account(client):
     assert Membership.objects.get(user=newcomer).agency_id == agency_id
     client.get(link)
     assert Membership.objects.filter(agency_id=agency_id).count() == 2
+
+
+def test_signup_email_names_photolisting_at_the_site_url(client, settings):
+    settings.SITE_URL = "https://app.photolisting.example"
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "named@example.com",
+            "password1": "a-Long-pass-phrase",
+            "password2": "a-Long-pass-phrase",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    message = mail.outbox[-1]
+    assert message.to == ["named@example.com"]
+    assert message.subject == "[PhotoListing] Please Confirm Your Email Address"
+    assert "Hello from PhotoListing!" in message.body
+    assert "app.photolisting.example" in message.body
+    assert "testserver!" not in message.body and "[testserver]" not in message.subject

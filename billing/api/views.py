@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
 from billing.models import Plan, Subscription
-from billing.selectors import billing_overview, usage_summary
+from billing.selectors import billing_overview, processing_counts, usage_report, usage_summary
 from billing.services import quota_subject_for, subscription_for
 from billing.subscriptions import plan_change_start, portal_start, subscription_cancel
 from billing.webhooks import event_process, event_verify
@@ -116,9 +116,21 @@ class UsageView(APIView):
                 "plan": serializers.CharField(),
                 "subject": serializers.CharField(),
                 "usage": serializers.ListField(),
+                "processing": inline_serializer(
+                    "ProcessingCounts",
+                    {
+                        "jobs": serializers.IntegerField(),
+                        "counted_photos": serializers.IntegerField(),
+                        "free_jobs": serializers.IntegerField(),
+                    },
+                ),
+                "days": serializers.ListField(),
             },
         ),
-        summary="This month's usage against the plan that pays for a project",
+        summary="This period's usage against the plan that pays for a project",
+        description="A photo counts once per period whichever presets are tried on it "
+        "(`processing.counted_photos` vs `processing.jobs`); AI edits served from the cache "
+        "are free. `days` gives processed photos and AI edits per day of the period.",
     )
     def get(self, request: Request) -> Response:
         project = project_get(user=request.user, project_id=request.query_params.get("project", ""))
@@ -128,5 +140,7 @@ class UsageView(APIView):
                 "plan": subject.plan.code,
                 "subject": subject.key,
                 "usage": usage_summary(subject=subject),
+                "processing": processing_counts(subject=subject),
+                "days": usage_report(subscription=subject.subscription)["days"],
             }
         )

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from delivery import exports
 from delivery.models import Export
+from delivery.selectors import selected_photos
 from photolisting.api import get_visible, validated
-from photolisting.errors import NotFound
 from projects import selectors
 from projects.selectors import projects_visible_to
 
@@ -23,7 +23,10 @@ class ExportInput(serializers.Serializer):
     project = serializers.UUIDField()
     profile = serializers.SlugField()
     photos = serializers.ListField(
-        child=serializers.UUIDField(), required=False, help_text="In listing order; default all."
+        child=serializers.UUIDField(),
+        required=False,
+        help_text="The photos to export (built in listing order); default: every ready photo "
+        "that is not a duplicate.",
     )
 
 
@@ -57,18 +60,7 @@ class ExportCreateView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(ExportInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])
-        photos = None
-        if data.get("photos"):
-            wanted = [str(i) for i in data["photos"]]
-            found = {str(p.id): p for p in project.photos.filter(id__in=wanted)}
-            missing = [i for i in wanted if i not in found]
-            if missing:
-                raise NotFound(
-                    "No such photo in this project.",
-                    code="photo_not_found",
-                    details={"photos": missing},
-                )
-            photos = [found[i] for i in wanted]
+        photos = selected_photos(project, data["photos"]) if data.get("photos") else None
         export = exports.export_create(
             user=request.user, project=project, profile_code=data["profile"], photos=photos
         )

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from delivery import sharing
 from delivery.models import ShareLink
+from delivery.selectors import selected_photos
 from photolisting.api import get_visible, validated
 from projects import selectors
 from projects.selectors import projects_visible_to
@@ -22,6 +23,13 @@ class ShareLinkInput(serializers.Serializer):
     )
     password = serializers.CharField(required=False, allow_blank=True, default="", max_length=128)
     allow_download = serializers.BooleanField(default=False)
+    photos = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=5000,
+        help_text="The photos to share (shown in listing order); default: every ready photo "
+        "that is not a duplicate.",
+    )
 
 
 def share_output(link: ShareLink, request: Request) -> dict:
@@ -34,6 +42,8 @@ def share_output(link: ShareLink, request: Request) -> dict:
         "revoked": link.revoked_at is not None,
         "view_count": link.view_count,
         "last_viewed_at": link.last_viewed_at,
+        "photos": link.photo_ids,
+        "created_at": link.created_at,
     }
 
 
@@ -48,9 +58,10 @@ class ShareLinkListCreateView(APIView):
     )
     def post(self, request: Request, project_id: str) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
-        link = sharing.share_link_create(
-            user=request.user, project=project, **validated(ShareLinkInput, request.data)
-        )
+        data = validated(ShareLinkInput, request.data)
+        wanted = data.pop("photos", None)
+        photos = selected_photos(project, wanted) if wanted else None
+        link = sharing.share_link_create(user=request.user, project=project, photos=photos, **data)
         return Response(share_output(link, request), status=status.HTTP_201_CREATED)
 
 

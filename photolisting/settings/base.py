@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, no CDN
     "allauth",
     "allauth.account",
     "allauth.headless",
@@ -235,6 +236,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="local")
 PHOTO_STORAGE_NAMES = ("originals", "processed", "thumbnails", "exports")
 SIGNED_URL_MAX_AGE = env.int("SIGNED_URL_MAX_AGE", default=900)
+# Links of the default lifetime are the same for this long, so browsers keep what they fetched.
+SIGNED_URL_WINDOW = env.int("SIGNED_URL_WINDOW", default=300)
 CLOUDFRONT_DOMAIN = env.str("AWS_CLOUDFRONT_DOMAIN", default="")
 MEDIA_ROOT = VAR_DIR / "media"
 STATIC_URL = "static/"
@@ -310,6 +313,7 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # e-mails name PhotoListing, not the host
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 HEADLESS_CLIENTS = ("app",)
@@ -359,6 +363,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No validator badge: Swagger UI would send the schema to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "accounts.models.Membership.Role",
         "InvitableRoleEnum": ["admin", "member"],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from imaging.ops import validate_operations
 from processing.models import Batch, Job, Preset
 from projects.links import version_links
 
@@ -23,6 +26,8 @@ class PresetUpdateInput(serializers.Serializer):
 
 class PresetOutput(serializers.ModelSerializer):
     scope = serializers.CharField(read_only=True)
+    available = serializers.SerializerMethodField()
+    unavailable_reason = serializers.SerializerMethodField()
 
     class Meta:
         model = Preset
@@ -34,8 +39,27 @@ class PresetOutput(serializers.ModelSerializer):
             "scope",
             "agency",
             "operations",
+            "available",
+            "unavailable_reason",
             "updated_at",
         ]
+
+    def get_available(self, preset: Preset) -> bool:
+        return not _unavailable_reason(preset)
+
+    def get_unavailable_reason(self, preset: Preset) -> str:
+        """Why the preset cannot run on this server now, in the reader's language ("" if it can)."""
+        return _unavailable_reason(preset)
+
+
+def _unavailable_reason(preset: Preset) -> str:
+    # The provider refuses every call without a key (provider_not_configured): say so up front.
+    if settings.OPENAI_API_KEY or not validate_operations(preset.operations).ai_steps:
+        return ""
+    return _(
+        "AI editing is not set up on this server (no AI provider is configured). "
+        "Use a preset without AI, or ask your administrator."
+    )
 
 
 class JobInput(serializers.Serializer):

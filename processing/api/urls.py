@@ -5,6 +5,7 @@ from processing.api import views
 urlpatterns = [
     path("operations/", views.OperationListView.as_view(), name="api-operations"),
     path("presets/", views.PresetListCreateView.as_view(), name="api-presets"),
+    path("presets/preview", views.PresetPreviewView.as_view(), name="api-preset-preview"),
     path("presets/<str:preset_ref>/", views.PresetDetailView.as_view(), name="api-preset"),
     path("jobs/", views.JobListCreateView.as_view(), name="api-jobs"),
     path("jobs/<str:job_id>/", views.JobDetailView.as_view(), name="api-job"),

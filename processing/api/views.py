@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.selectors import agency_get_for_member
 from imaging.ops import operation_schemas
 from photolisting.api import CreatedAtCursorPagination, validated
-from photolisting.errors import NotFound
+from photolisting.errors import ApplicationError, NotFound
 from processing import selectors, services
 from processing.api.serializers import (
     BatchOutput,
@@ -23,7 +25,8 @@ from processing.api.serializers import (
     PresetOutput,
     PresetUpdateInput,
 )
-from projects.selectors import photo_list
+from processing.labels import details_in_words
+from projects.selectors import photo_get, photo_list
 
 
 class OperationListView(APIView):
@@ -73,6 +76,39 @@ class PresetDetailView(APIView):
         preset = selectors.preset_get(user=request.user, preset_ref=preset_ref)
         services.preset_delete(user=request.user, preset=preset)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PresetPreviewInput(serializers.Serializer):
+    photo = serializers.CharField(help_text="One of your ready photos.")
+    operations = serializers.JSONField(help_text="[{op, params}], see /api/v1/operations/.")
+
+
+class PresetPreviewView(APIView):
+    @extend_schema(
+        request=PresetPreviewInput,
+        responses={(200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY)},
+        summary="Try operations on a photo's 1600 px preview: a JPEG, no quota, nothing stored "
+        "(AI steps and HDR merge are left out)",
+    )
+    def post(self, request: Request) -> HttpResponse:
+        data = validated(PresetPreviewInput, request.data)
+        photo = photo_get(user=request.user, photo_id=data["photo"])
+        try:
+            jpeg = services.preset_preview(
+                user=request.user, photo=photo, operations=data["operations"]
+            )
+        except ApplicationError as error:
+            if error.code != "invalid_operations":
+                raise
+            # Same code and shape, worded for the person reading the builder.
+            raise ApplicationError(
+                gettext("The steps are not valid."),
+                code=error.code,
+                details=details_in_words(error.details),
+            ) from error
+        response = HttpResponse(jpeg, content_type="image/jpeg")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class JobListCreateView(APIView):

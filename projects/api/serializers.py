@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -62,6 +63,34 @@ class PhotoUploadInput(serializers.Serializer):
     folder = serializers.UUIDField(required=False, allow_null=True)
 
 
+class PhotoUpdateInput(serializers.Serializer):
+    room_label = serializers.CharField(max_length=60, allow_blank=True, trim_whitespace=True)
+
+
+class ProjectOrderInput(serializers.Serializer):
+    photos = serializers.ListField(
+        child=serializers.UUIDField(),
+        max_length=5000,
+        help_text="Photo ids in listing order; the project's other photos follow.",
+    )
+
+
+class PhotoDeliverInput(serializers.Serializer):
+    """Exactly one of: a version of the photo, the original, or the newest result (default)."""
+
+    version = serializers.CharField(required=False, max_length=64, help_text="A version id.")
+    original = serializers.BooleanField(required=False)
+    latest = serializers.BooleanField(required=False)
+
+    def validate(self, data: dict) -> dict:
+        chosen = [name for name in ("version", "original", "latest") if data.get(name)]
+        if len(chosen) != 1:
+            raise serializers.ValidationError(
+                _('Send one of "version": id, "original": true or "latest": true.')
+            )
+        return data
+
+
 class FolderListQuery(serializers.Serializer):
     project = serializers.UUIDField(required=False)
 
@@ -114,6 +143,10 @@ class PhotoOutput(serializers.ModelSerializer):
             "created_at",
             "ingested_at",
             "archived_at",
+            "delivered_version",
+            "deliver_original",
+            "position",
+            "room_label",
             "urls",
             "versions",
         ]

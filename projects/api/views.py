@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
-from photolisting.api import CreatedAtCursorPagination, validated
+from photolisting.api import CreatedAtCursorPagination, get_visible, validated
 from photolisting.uploads import MaxSizeUploadHandler
 from projects import selectors, services
 from projects.api.serializers import (
@@ -20,14 +20,18 @@ from projects.api.serializers import (
     FolderListQuery,
     FolderOutput,
     FolderUpdateInput,
+    PhotoDeliverInput,
     PhotoListQuery,
     PhotoOutput,
+    PhotoUpdateInput,
     PhotoUploadInput,
     ProjectInput,
+    ProjectOrderInput,
     ProjectOutput,
     ProjectUpdateInput,
 )
 from projects.archive import photo_touch
+from projects.models import PhotoVersion
 
 
 class PaginatedListMixin:
@@ -74,6 +78,19 @@ class ProjectDetailView(APIView):
         project = selectors.project_get(user=request.user, project_id=project_id)
         services.project_delete(user=request.user, project=project)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectOrderView(APIView):
+    @extend_schema(
+        request=ProjectOrderInput,
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Set the listing order of a project's photos",
+    )
+    def post(self, request: Request, project_id: str) -> Response:
+        project = selectors.project_get(user=request.user, project_id=project_id)
+        data = validated(ProjectOrderInput, request.data)
+        ordered = services.photo_order_set(project=project, photo_ids=data["photos"])
+        return Response({"photos": [str(photo.id) for photo in ordered]})
 
 
 class FolderListCreateView(APIView):
@@ -182,6 +199,13 @@ class PhotoDetailView(APIView):
         photo_touch(photo)
         return Response(PhotoOutput(photo, context={"request": request}).data)
 
+    @extend_schema(request=PhotoUpdateInput, responses=PhotoOutput, summary="Set the room label")
+    def patch(self, request: Request, photo_id: str) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        data = validated(PhotoUpdateInput, request.data)
+        services.photo_update(photo=photo, room_label=data["room_label"])
+        return Response(PhotoOutput(photo, context={"request": request}).data)
+
     @extend_schema(responses={204: None})
     def delete(self, request: Request, photo_id: str) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
@@ -201,3 +225,25 @@ class PhotoRetryView(APIView):
         return Response(
             PhotoOutput(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
         )
+
+
+class PhotoDeliverView(APIView):
+    @extend_schema(
+        request=PhotoDeliverInput,
+        responses=PhotoOutput,
+        summary="Choose what the photo is delivered as: a version, the original, or the newest",
+    )
+    def post(self, request: Request, photo_id: str) -> Response:
+        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
+        data = validated(PhotoDeliverInput, request.data)
+        version = None
+        if data.get("version"):
+            visible = PhotoVersion.objects.filter(
+                photo__project__in=selectors.projects_visible_to(request.user)
+            )
+            version = get_visible(visible, data["version"], "version")
+        services.photo_deliver(
+            user=request.user, photo=photo, version=version, original=bool(data.get("original"))
+        )
+        photo = selectors.photo_get(user=request.user, photo_id=photo.id)
+        return Response(PhotoOutput(photo, context={"request": request}).data)

@@ -1,0 +1,133 @@
+"""Project page server time: a project of 500 ready photos, each with its thumbnail, preview and a
+processed version (what the page signs links to), rendered through Django's full request path
+(middleware, session, template) — median of repeated requests, with the SQL query count beside
+the same page for 5 photos (the count must not grow with the photos).
+
+Run: ``.venv/bin/python bench/project_page.py`` (a fresh SQLite database in a temporary folder).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SIZES = (5, 100, 500)
+REPEAT = 15
+
+
+def make_photos(project, count: int) -> None:
+    from projects.models import Photo, PhotoVersion, Rendition
+
+    size = {"format": "WEBP", "width": 400, "height": 300, "bytes": 30_000}
+    photos = Photo.objects.bulk_create(
+        Photo(
+            project=project,
+            original_filename=f"room-{index:03}.jpg",
+            storage_key=f"{project.id}/{uuid.uuid4()}/original.jpg",
+            bytes=4_000_000,
+            sha256=uuid.uuid4().hex * 2,
+            format="JPEG",
+            status=Photo.Status.READY,
+            width=4032,
+            height=3024,
+            position=index if index % 2 else None,
+        )
+        for index in range(count)
+    )
+    versions = PhotoVersion.objects.bulk_create(
+        PhotoVersion(photo=photo, preset_name="Natural", storage_key=f"{photo.id}/v.jpg", **size)
+        for photo in photos
+    )
+    Rendition.objects.bulk_create(
+        [
+            *(
+                Rendition(photo=photo, spec=spec, storage_key=f"{photo.id}/{spec}.webp", **size)
+                for photo in photos
+                for spec in ("thumbnail", "preview")
+            ),
+            *(
+                Rendition(
+                    photo=version.photo,
+                    version=version,
+                    spec=spec,
+                    storage_key=f"{version.id}/{spec}.webp",
+                    **size,
+                )
+                for version in versions
+                for spec in ("thumbnail", "preview")
+            ),
+        ]
+    )
+
+
+def main() -> None:
+    var_dir = tempfile.mkdtemp(prefix="photolisting-bench-")
+    os.environ.update(
+        PHOTOLISTING_VAR_DIR=var_dir,
+        DJANGO_SETTINGS_MODULE="photolisting.settings.test",
+        STORAGE_BACKEND="local",
+    )
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from projects.models import Project
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    user = User.objects.create_user(email="bench@photolisting.local", password="bench-password")
+    client = Client()
+    client.force_login(user)
+
+    results = {}
+    for count in SIZES:
+        project = Project.objects.create(name=f"{count} photos", owner=user, created_by=user)
+        make_photos(project, count)
+        url = f"/projects/{project.id}/"
+        assert client.get(url).status_code == 200  # warm: templates, session, caches
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        query_count = len(queries)  # before the next requests reset the query log
+        assert response.content.count(b'class="pick"') == count
+        samples = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            client.get(url)
+            samples.append(time.perf_counter() - started)
+        results[count] = (statistics.median(samples) * 1000, query_count)
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+    print(f"Project page, server time (median of {REPEAT})")
+    print(f"{'photos':>8}{'ms':>10}{'ms/photo':>10}{'queries':>9}")
+    for count, (ms, queries) in results.items():
+        print(f"{count:>8}{ms:>10.1f}{ms / count:>10.2f}{queries:>9}")
+    for count, (ms, queries) in results.items():
+        record = {
+            "bench": "project_page",
+            "metric": f"project page, {count} photos",
+            "value": round(ms, 1),
+            "unit": "ms",
+            "queries": queries,
+            "per_photo_ms": round(ms / count, 3),
+        }
+        print(json.dumps(record))
+
+
+if __name__ == "__main__":
+    main()
