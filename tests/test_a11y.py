@@ -24,8 +24,6 @@ WIDTHS = (1366, 390)
 # of issue 10 are rebuilding. Remove an entry once it is fixed.
 KNOWN = {
     "api-docs": {"color-contrast", "html-has-lang", "nested-interactive"},
-    "dashboard": {"select-name"},  # the create-project form's agency select
-    "presets": {"label-content-name-mismatch", "scrollable-region-focusable"},  # preset builder
 }
 pytestmark = [
     pytest.mark.browser,
