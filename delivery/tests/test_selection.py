@@ -206,7 +206,7 @@ def test_agency_gallery_carries_the_agency_name_and_logo(client_for, fetch, uplo
     logo_url = re.search(r'<img src="([^"]+)" alt="Immobilière des Pentes logo"', html).group(1)
     status, headers, data = fetch(logo_url)
     assert status == 200 and data == logo.getvalue()
-    assert headers["Content-Type"] == "image/png"
+    assert {k.lower(): v for k, v in headers.items()}["content-type"] == "image/png"
 
 
 def test_gallery_of_a_personal_project_has_no_agency_branding(api, project, rooms):

@@ -197,6 +197,7 @@ class _PhotoFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Photo
+        skip_postgeneration_save = True
 
     original_filename = factory.Sequence(lambda n: f"room-{n}.jpg")
     storage_key = factory.LazyAttribute(lambda p: f"{p.project.id}/{uuid.uuid4()}/original.jpg")
