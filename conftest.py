@@ -298,6 +298,7 @@ def stripe(stripe_fake, db):
     from billing.models import Plan
 
     _, state = stripe_fake
+    state.requests.clear()  # each test reads the calls it caused
     for code, (monthly, yearly) in PRICES.items():
         Plan.objects.filter(code=code).update(price_monthly=monthly, price_yearly=yearly)
     return state

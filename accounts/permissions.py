@@ -8,6 +8,7 @@ fields ``owner``/``agency`` (or others, passed in): every rule here is a ``Q`` o
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import Agency, Membership, User
 from photolisting.errors import PermissionDenied
@@ -42,15 +43,16 @@ def can_manage_agency(user: User, agency: Agency | int) -> bool:
 
 def require_agency_member(user: User, agency: Agency) -> None:
     if not Membership.objects.filter(user=user, agency=agency).exists():
-        raise PermissionDenied("You are not a member of this agency.", code="not_agency_member")
-
-
-def require_agency_manager(user: User, agency: Agency | int, *, what: str) -> None:
-    """Raises PermissionDenied unless the user owns or administers the agency."""
-    if not can_manage_agency(user, agency):
         raise PermissionDenied(
-            f"Only the agency's owners and admins {what}.", code="not_agency_admin"
+            gettext("You are not a member of this agency."), code="not_agency_member"
         )
+
+
+def require_agency_manager(user: User, agency: Agency | int, *, message: str) -> None:
+    """Raises PermissionDenied (``not_agency_admin``, with the caller's words for what was
+    refused) unless the user owns or administers the agency."""
+    if not can_manage_agency(user, agency):
+        raise PermissionDenied(str(message), code="not_agency_admin")
 
 
 def agency_manager_emails(agency: Agency | int) -> list[str]:

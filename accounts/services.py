@@ -8,8 +8,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import Agency, Invitation, Membership, User
 from accounts.permissions import require_agency_manager
@@ -20,7 +22,9 @@ INVITATION_TTL = timedelta(days=14)
 
 
 def _check_manager(agency: Agency, user: User) -> None:
-    require_agency_manager(user, agency, what="manage its team")
+    require_agency_manager(
+        user, agency, message=_("Only the agency's owners and admins manage its team.")
+    )
 
 
 def _after_seat_change(agency: Agency) -> None:
@@ -48,14 +52,19 @@ def membership_add(
     if the plan has a seat left."""
     _check_manager(agency, by)
     if role == Membership.Role.OWNER:
-        raise ApplicationError("New members join as admin or member.", code="invalid_role")
+        raise ApplicationError(_("New members join as admin or member."), code="invalid_role")
     Agency.objects.select_for_update().get(pk=agency.pk)  # one seat count at a time
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and Membership.objects.filter(agency=agency, user=user).exists():
-        raise Conflict(f"{email} is already in {agency.name}.", code="already_member")
+        raise Conflict(
+            _("%(email)s is already in %(agency)s.") % {"email": email, "agency": agency.name},
+            code="already_member",
+        )
     if user is None and _open_invitations(agency).filter(email__iexact=email).exists():
-        raise Conflict(f"{email} has already been invited.", code="already_invited")
+        raise Conflict(
+            _("%(email)s has already been invited.") % {"email": email}, code="already_invited"
+        )
     _check_seat_free(agency)
     if user is None:
         invitation = Invitation.objects.create(
@@ -66,22 +75,33 @@ def membership_add(
             invited_by=by,
             expires_at=timezone.now() + INVITATION_TTL,
         )
-        transaction.on_commit(lambda: _send_invitation(invitation))
+        # Sent in the inviter's language: the one active now, not whatever is active at commit.
+        language = translation.get_language()
+        transaction.on_commit(lambda: _send_invitation(invitation, language=language))
         return invitation
     membership = Membership.objects.create(agency=agency, user=user, role=role)
     _after_seat_change(agency)
     return membership
 
 
-def _send_invitation(invitation: Invitation) -> None:
-    send_mail(
-        f"{invitation.invited_by or 'A colleague'} invites you to {invitation.agency.name}",
-        f"Join {invitation.agency.name} on PhotoListing: sign up with this address "
-        f"({invitation.email}), then open {settings.SITE_URL}/invitations/{invitation.token}/ "
-        f"before {invitation.expires_at:%d %B %Y}.",
-        None,
-        [invitation.email],
-    )
+def _send_invitation(invitation: Invitation, *, language: str | None = None) -> None:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        values = {
+            "inviter": invitation.invited_by or _("A colleague"),
+            "agency": invitation.agency.name,
+            "email": invitation.email,
+            "url": f"{settings.SITE_URL}/invitations/{invitation.token}/",
+            "date": date_format(invitation.expires_at, "d F Y"),
+        }
+        subject = _("%(inviter)s invites you to %(agency)s") % values
+        body = (
+            _(
+                "Join %(agency)s on PhotoListing: sign up with this address (%(email)s), "
+                "then open %(url)s before %(date)s."
+            )
+            % values
+        )
+    send_mail(subject, body, None, [invitation.email])
 
 
 @transaction.atomic
@@ -91,16 +111,17 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     )
     if invitation is None or invitation.expires_at <= timezone.now():
         raise NotFound(
-            "This invitation does not exist or has expired.", code="invitation_not_found"
+            _("This invitation does not exist or has expired."), code="invitation_not_found"
         )
     if invitation.accepted_at is not None:
-        raise Conflict("This invitation has already been used.", code="invitation_used")
+        raise Conflict(_("This invitation has already been used."), code="invitation_used")
     if invitation.email.lower() != user.email.lower():
         raise PermissionDenied(
-            f"This invitation is for {invitation.email}; log in with that address.",
+            _("This invitation is for %(email)s; log in with that address.")
+            % {"email": invitation.email},
             code="invitation_other_email",
         )
-    membership, _ = Membership.objects.get_or_create(
+    membership, _created = Membership.objects.get_or_create(
         agency=invitation.agency, user=user, defaults={"role": invitation.role}
     )
     invitation.accepted_at = timezone.now()
@@ -115,10 +136,10 @@ def membership_update(*, membership: Membership, by: User, **fields) -> Membersh
     _check_manager(membership.agency, by)
     if membership.role == Membership.Role.OWNER and membership.user_id != by.id:
         raise PermissionDenied(
-            "Only the owner changes the owner's role and limits.", code="owner_role"
+            _("Only the owner changes the owner's role and limits."), code="owner_role"
         )
     if membership.role == Membership.Role.OWNER and fields.get("role", "owner") != "owner":
-        raise ApplicationError("The owner's role cannot be changed.", code="owner_role")
+        raise ApplicationError(_("The owner's role cannot be changed."), code="owner_role")
     for name, value in fields.items():
         setattr(membership, name, value)
     membership.save()
@@ -130,7 +151,7 @@ def membership_remove(*, membership: Membership, by: User) -> None:
     if membership.user_id != by.id:
         _check_manager(membership.agency, by)
     if membership.role == Membership.Role.OWNER:
-        raise ApplicationError("The agency's owner cannot be removed.", code="owner_role")
+        raise ApplicationError(_("The agency's owner cannot be removed."), code="owner_role")
     agency = membership.agency
     membership.delete()
     _after_seat_change(agency)
@@ -198,7 +219,7 @@ def invitation_cancel(*, invitation: Invitation, by: User) -> None:
     """Withdraws an invitation that has not been accepted: its seat is free again."""
     _check_manager(invitation.agency, by)
     if invitation.accepted_at is not None:
-        raise Conflict("This invitation has already been accepted.", code="invitation_used")
+        raise Conflict(_("This invitation has already been accepted."), code="invitation_used")
     agency = invitation.agency
     invitation.delete()
     _after_seat_change(agency)

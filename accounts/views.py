@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from accounts.services import invitation_accept
 from photolisting.errors import ApplicationError
@@ -19,5 +20,5 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Welcome to {membership.agency.name}.")
+        messages.success(request, _("Welcome to %(agency)s.") % {"agency": membership.agency.name})
     return redirect("dashboard")

@@ -17,6 +17,7 @@ from billing.services import (
     DEFAULT_PLAN,
     METRIC_LABELS,
     QuotaSubject,
+    plan_name,
     quota_limit,
     quota_subject_of,
 )
@@ -90,7 +91,7 @@ def billing_overview(*, subscription: Subscription) -> dict:
     subject = quota_subject_of(subscription)
     return {
         "subject": subscription.subject_key,
-        "plan": {"code": subscription.plan.code, "name": subscription.plan.name},
+        "plan": {"code": subscription.plan.code, "name": plan_name(subscription.plan)},
         "status": subscription.status,
         "status_label": str(STATUS_LABELS.get(subscription.status, subscription.status)),
         "payments_enabled": bool(settings.STRIPE_SECRET_KEY),
@@ -119,7 +120,7 @@ def billing_overview(*, subscription: Subscription) -> dict:
         "plans": [
             {
                 "code": plan.code,
-                "name": plan.name,
+                "name": plan_name(plan),
                 "price": gettext(plan.price_label) if plan.price_label else "",
                 "monthly_processed_quota": plan.monthly_processed_quota,
                 "monthly_ai_quota": plan.monthly_ai_quota,
@@ -222,7 +223,7 @@ def usage_report(*, subscription: Subscription) -> dict:
     )
     return {
         "subject": subject.key,
-        "plan": {"code": subject.plan.code, "name": subject.plan.name},
+        "plan": {"code": subject.plan.code, "name": plan_name(subject.plan)},
         "period_start": subject.period_start,
         "period_end": end,
         "days": [

@@ -39,6 +39,12 @@ METRIC_LABELS = {
 }
 
 
+def plan_name(plan: Plan) -> str:
+    """The plan's name in the active language: the shipped names (``plans.json``) are in the
+    catalogue, a name edited in the admin shows as written; ``code`` stays the identifier."""
+    return gettext(plan.name) if plan.name else plan.code
+
+
 def metric_label(metric: str) -> str:
     """The metric's name inside a sentence ("processed photos"), in the active language."""
     return str(METRIC_LABELS[metric]).lower()
@@ -150,7 +156,7 @@ def quota_reserve(
                     "Upgrade your plan on the billing page for more."
                 )
                 % {
-                    "plan": subject.plan.name,
+                    "plan": plan_name(subject.plan),
                     "limit": limit,
                     "label": label,
                     "remain": max(0, limit - used),
@@ -202,9 +208,9 @@ def quota_reserve_photos(
     user_id: int | None,
     member: Membership | None = None,
 ) -> dict[str, int]:
-    """Reserves quota for jobs, counting a photo once per period for processing whichever
-    presets are tried on it (running the same preset on it again counts again); AI edits count
-    every time. Returns job id → processed units charged (0 or 1).
+    """Reserves quota for jobs, counting a photo once per period for processing whatever runs
+    on it (other presets, or the same preset again); AI edits count every time. Returns job id →
+    processed units charged (0 or 1).
 
     The subject's counter row is locked first, so concurrent reservations see each other's
     records and the conditional UPDATE of ``quota_reserve`` keeps the total exact."""
@@ -213,21 +219,18 @@ def quota_reserve_photos(
         subject=subject.key, period_start=subject.period_start, metric=processed
     )
     UsageCounter.objects.select_for_update().filter(pk=counter.pk).first()
-    runs = set(
+    counted = set(
         UsageRecord.objects.filter(
             subject=subject.key,
             period_start=subject.period_start,
             metric=processed,
             photo_id__in=[item.photo_id for item in work],
-        ).values_list("photo_id", "preset")
+        ).values_list("photo_id", flat=True)
     )
-    counted = {photo_id for photo_id, _ in runs}
     charged: dict[str, int] = {}
     for item in work:
-        tried_other_preset = item.photo_id in counted and (item.photo_id, preset) not in runs
-        charged[item.reference] = 0 if tried_other_preset else 1
+        charged[item.reference] = 0 if item.photo_id in counted else 1
         counted.add(item.photo_id)
-        runs.add((item.photo_id, preset))
     quota_reserve(
         subject=subject,
         amounts={
@@ -280,8 +283,8 @@ def quota_release(
 ) -> str:
     """Gives back units of a job that failed for good or was cancelled (or, for AI edits, that
     were served from the cache). With the job's ``reference``, its usage records go too; when
-    its photo was counted by it and another live job tried a preset on the same photo, the
-    photo stays counted, charged to that job instead, whose id is returned."""
+    its photo was counted by it and another job of the period ran on the same photo, the photo
+    stays counted, charged to that job instead, whose id is returned."""
     amounts = dict(amounts)
     promoted = ""
     if reference:
@@ -358,7 +361,7 @@ def _send_usage_warning(subject: QuotaSubject, label: str, percent: int, limit: 
         "percent": percent,
         "label": label,
         "limit": limit,
-        "plan": subject.plan.name,
+        "plan": plan_name(subject.plan),
         "url": f"{settings.SITE_URL}/billing/",
     }
     send_mail(

@@ -12,11 +12,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Agency, Membership, User
 from accounts.permissions import manageable_by
 from billing.models import Plan, Subscription
-from billing.services import DEFAULT_PLAN, billing_contacts, subscription_for
+from billing.services import DEFAULT_PLAN, billing_contacts, plan_name, subscription_for
 from photolisting.errors import ApplicationError, PermissionDenied
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class BillingUnavailable(ApplicationError):
 
 def stripe_client() -> stripe.StripeClient:
     if not settings.STRIPE_SECRET_KEY:
-        raise BillingUnavailable("Payments are not configured on this server (STRIPE_SECRET_KEY).")
+        raise BillingUnavailable(
+            gettext("Payments are not set up on this server yet, so plans cannot be changed here.")
+        )
     base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2
@@ -46,7 +49,9 @@ def _call(function, *args, **kwargs):
     except stripe.StripeError as error:
         logger.warning("stripe call failed: %s", error)
         raise BillingUnavailable(
-            "The payment provider did not answer as expected; please try again in a moment.",
+            gettext(
+                "The payment provider did not answer as expected; please try again in a moment."
+            ),
             details={"stripe": getattr(error, "code", None) or type(error).__name__},
         ) from error
 
@@ -55,7 +60,8 @@ def check_can_manage(*, user: User, subscription: Subscription) -> None:
     allowed = Subscription.objects.filter(manageable_by(user, owner="user"), pk=subscription.pk)
     if not allowed.exists():
         raise PermissionDenied(
-            "Only the agency's owners and admins manage its plan.", code="not_billing_admin"
+            gettext("Only the agency's owners and admins can change its plan."),
+            code="not_billing_admin",
         )
 
 
@@ -90,9 +96,12 @@ def _seats_for(subscription: Subscription, plan: Plan) -> int:
 def _price(plan: Plan, interval: str) -> str:
     price = plan.price_yearly if interval == "year" else plan.price_monthly
     if not price:
-        raise ApplicationError(
-            f"The {plan.name} plan cannot be bought {interval}ly here.", code="plan_not_for_sale"
+        message = (
+            gettext("The %(plan)s plan cannot be bought yearly here.")
+            if interval == "year"
+            else gettext("The %(plan)s plan cannot be bought monthly here.")
         )
+        raise ApplicationError(message % {"plan": plan_name(plan)}, code="plan_not_for_sale")
     return price
 
 
@@ -104,7 +113,7 @@ def plan_change_start(
     check_can_manage(user=user, subscription=subscription)
     if plan.code == DEFAULT_PLAN:
         raise ApplicationError(
-            "To go back to Free, cancel your subscription in the billing portal.",
+            gettext("To go back to Free, cancel your subscription in the billing portal."),
             code="use_portal_to_cancel",
         )
     price = _price(plan, interval)
@@ -172,7 +181,9 @@ def subscription_cancel(*, user: User, subscription: Subscription) -> Subscripti
     """Cancels at the end of the paid period (photos are never touched by a downgrade)."""
     check_can_manage(user=user, subscription=subscription)
     if not subscription.stripe_subscription_id:
-        raise ApplicationError("There is no paid subscription to cancel.", code="no_subscription")
+        raise ApplicationError(
+            gettext("There is no paid subscription to cancel."), code="no_subscription"
+        )
     updated = _call(
         stripe_client().v1.subscriptions.update,
         subscription.stripe_subscription_id,
@@ -287,16 +298,19 @@ def payment_grace_enforce(now: datetime | None = None) -> int:
     free = Plan.objects.get(code=DEFAULT_PLAN)
     count = 0
     for subscription in expired.select_related("plan"):
-        previous = subscription.plan.name
+        previous = plan_name(subscription.plan)
         Subscription.objects.filter(pk=subscription.pk).update(
             plan=free, status=Subscription.Status.UNPAID, grace_until=None
         )
         notify(
             subscription,
-            "Your plan is now Free",
-            f"We could not collect payment for your {previous} plan, so it is now Free. "
-            "Your photos are all still here. Update your card to return to your plan: "
-            f"{settings.SITE_URL}/billing/",
+            gettext("Your plan is now Free"),
+            gettext(
+                "We could not collect payment for your %(plan)s plan, so it is now Free. "
+                "Your photos are all still here. Update your card to return to your plan: "
+                "%(url)s"
+            )
+            % {"plan": previous, "url": f"{settings.SITE_URL}/billing/"},
         )
         count += 1
     return count
@@ -331,4 +345,6 @@ def seats_sync(agency: Agency) -> None:
 def notify(subscription: Subscription, subject: str, body: str) -> None:
     recipients = billing_contacts(subscription)
     if recipients:
-        send_mail(f"PhotoListing: {subject}", body, None, recipients)
+        send_mail(
+            gettext("PhotoListing: %(subject)s") % {"subject": subject}, body, None, recipients
+        )

@@ -17,7 +17,7 @@ from accounts import services as team
 from accounts.models import Agency, Invitation, Membership
 from accounts.permissions import can_manage_agency
 from accounts.selectors import agency_get_for_member, membership_list
-from billing.services import subscription_for
+from billing.services import plan_name, subscription_for
 from photolisting.api import get_visible
 from photolisting.errors import ApplicationError
 
@@ -168,6 +168,7 @@ def team_agency_page(request: HttpRequest, agency_id: str) -> HttpResponse:
             "can_manage": manager,
             "can_leave": not owner_self,
             "plan": plan,
+            "plan_label": plan_name(plan),
             "seats_used": used,
             "seats_left": max(0, plan.seats - used),
             "role_choices": NEW_MEMBER_ROLES,
@@ -194,7 +195,7 @@ def team_invite(request: HttpRequest, agency_id: str) -> HttpResponse:
     try:
         added = team.membership_add(agency=agency, by=request.user, email=email, role=role)
     except ApplicationError as error:
-        _refused(request, error, plan=subscription_for(agency=agency).plan.name, **context)
+        _refused(request, error, plan=plan_name(subscription_for(agency=agency).plan), **context)
         return redirect(_team_url(agency))
     if isinstance(added, Invitation):
         context["date"] = formats.date_format(added.expires_at, "DATE_FORMAT")

@@ -10,8 +10,11 @@ from datetime import UTC, datetime
 import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import formats
+from django.utils.translation import gettext
 
 from billing.models import Invoice, StripeEvent, Subscription
+from billing.services import plan_name
 from billing.subscriptions import (
     as_dict,
     notify,
@@ -31,16 +34,20 @@ class WebhookRejected(ApplicationError):
 def event_verify(payload: bytes, signature: str) -> stripe.Event:
     """The event, if ``Stripe-Signature`` matches our secret within the tolerance window."""
     if not settings.STRIPE_WEBHOOK_SECRET:
-        raise WebhookRejected("Webhooks are not configured.", code="webhook_not_configured")
+        raise WebhookRejected(
+            gettext("Webhooks are not configured."), code="webhook_not_configured"
+        )
     try:
         return stripe.Webhook.construct_event(
             payload, signature, settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_WEBHOOK_TOLERANCE
         )
     except stripe.SignatureVerificationError as error:
-        raise WebhookRejected(f"Signature check failed: {error.user_message or error}") from error
+        raise WebhookRejected(
+            gettext("Signature check failed: %(reason)s") % {"reason": error.user_message or error}
+        ) from error
     except ValueError as error:
         raise WebhookRejected(
-            "The payload is not a Stripe event.", code="invalid_payload"
+            gettext("The payload is not a Stripe event."), code="invalid_payload"
         ) from error
 
 
@@ -118,28 +125,34 @@ def on_invoice_payment_failed(invoice) -> None:
     local = _record_invoice(invoice)
     if local is None:
         return
-    deadline = local.grace_until.date().isoformat() if local.grace_until else "soon"
-    transaction.on_commit(
-        lambda: notify(
-            local,
-            "Payment failed",
-            f"We could not collect payment for your {local.plan.name} plan. Your plan stays "
-            f"active until {deadline}; please update your card: {settings.SITE_URL}/billing/",
+    values = {"plan": plan_name(local.plan), "url": f"{settings.SITE_URL}/billing/"}
+    if local.grace_until:
+        body = gettext(
+            "We could not collect payment for your %(plan)s plan. Your plan stays active until "
+            "%(date)s; please update your card: %(url)s"
+        ) % {**values, "date": formats.date_format(local.grace_until.date())}
+    else:
+        body = (
+            gettext(
+                "We could not collect payment for your %(plan)s plan. Please update your card: "
+                "%(url)s"
+            )
+            % values
         )
-    )
+    subject = gettext("Payment failed")
+    transaction.on_commit(lambda: notify(local, subject, body))
 
 
 def on_trial_will_end(subscription) -> None:
     local = retrieve_and_sync(subscription["id"])
     if local is not None and local.trial_end:
-        transaction.on_commit(
-            lambda: notify(
-                local,
-                "Your trial ends soon",
-                f"Your {local.plan.name} trial ends on {local.trial_end.date().isoformat()}. "
-                f"Manage your plan: {settings.SITE_URL}/billing/",
-            )
-        )
+        subject = gettext("Your trial ends soon")
+        body = gettext("Your %(plan)s trial ends on %(date)s. Manage your plan: %(url)s") % {
+            "plan": plan_name(local.plan),
+            "date": formats.date_format(local.trial_end.date()),
+            "url": f"{settings.SITE_URL}/billing/",
+        }
+        transaction.on_commit(lambda: notify(local, subject, body))
 
 
 HANDLERS: dict[str, Callable] = {

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import user_delete, user_inactivity_clear, user_inactivity_notice
@@ -94,15 +96,19 @@ def notify_inactive_accounts(*, dry_run: bool = False) -> Summary:
         if dry_run:
             continue
         user_inactivity_notice(user=user, sent_at=now, purge_after=purge_after)
-        send_mail(
-            "PhotoListing: your account will be deleted",
-            f"You have not used PhotoListing since "
-            f"{(user.last_login or user.date_joined):%d %B %Y}. Unless you log in before "
-            f"{purge_after:%d %B %Y}, your account, projects and photos will be deleted on that "
-            f"date. Log in to keep them: {settings.SITE_URL}/accounts/login/",
-            None,
-            [user.email],
-        )
+        # No request to follow: the account's language is not known, so the site's is used.
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("PhotoListing: your account will be deleted")
+            body = _(
+                "You have not used PhotoListing since %(since)s. Unless you log in before "
+                "%(deadline)s, your account, projects and photos will be deleted on that date. "
+                "Log in to keep them: %(url)s"
+            ) % {
+                "since": date_format(user.last_login or user.date_joined, "d F Y"),
+                "deadline": date_format(purge_after, "d F Y"),
+                "url": f"{settings.SITE_URL}/accounts/login/",
+            }
+        send_mail(subject, body, None, [user.email])
     return summary
 
 

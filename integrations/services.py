@@ -26,7 +26,8 @@ from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Agency, User
 from accounts.permissions import agency_manager_emails, require_agency_manager
@@ -39,17 +40,19 @@ logger = logging.getLogger(__name__)
 def _check_url(url: str) -> None:
     parsed = urlparse(url)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        raise ApplicationError("The URL must be http(s)://host/…", code="invalid_url")
+        raise ApplicationError(_("The URL must be http(s)://host/…"), code="invalid_url")
     if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
         return
     if parsed.scheme != "https":
-        raise ApplicationError("Webhook URLs must use https.", code="invalid_url")
+        raise ApplicationError(_("Webhook URLs must use https."), code="invalid_url")
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, None)}
     except socket.gaierror as error:
-        raise ApplicationError("The host name does not resolve.", code="invalid_url") from error
+        raise ApplicationError(_("The host name does not resolve."), code="invalid_url") from error
     if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise ApplicationError("Webhook URLs must point to a public address.", code="invalid_url")
+        raise ApplicationError(
+            _("Webhook URLs must point to a public address."), code="invalid_url"
+        )
 
 
 def endpoint_create(
@@ -58,13 +61,15 @@ def endpoint_create(
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
         raise ApplicationError(
-            f"Unknown events: {', '.join(unknown)}.",
+            _("Unknown events: %(events)s.") % {"events": ", ".join(unknown)},
             code="invalid_events",
             details={"known": list(EVENT_TYPES)},
         )
     _check_url(url)
     if agency is not None:
-        require_agency_manager(user, agency, what="add agency webhooks")
+        require_agency_manager(
+            user, agency, message=_("Only the agency's owners and admins add its webhooks.")
+        )
     return WebhookEndpoint.objects.create(
         owner=None if agency else user,
         agency=agency,
@@ -209,7 +214,20 @@ def _count_failure(endpoint: WebhookEndpoint) -> None:
         endpoint.is_active
         and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES
     ):
-        reason = f"{endpoint.consecutive_failures} deliveries in a row failed"
+        # No request here (a worker gives up): the notice goes out in the site's language.
+        with translation.override(settings.LANGUAGE_CODE):
+            reason = _("%(count)s deliveries in a row failed") % {
+                "count": endpoint.consecutive_failures
+            }
+            subject = _("PhotoListing: a webhook endpoint was switched off")
+            body = _(
+                "%(url)s was disabled: %(reason)s. Fix it, then re-enable it and replay the "
+                "failed deliveries: %(page)s"
+            ) % {
+                "url": endpoint.url,
+                "reason": reason,
+                "page": f"{settings.SITE_URL}/integrations/webhooks/",
+            }
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
             is_active=False, disabled_reason=reason
         )
@@ -218,13 +236,7 @@ def _count_failure(endpoint: WebhookEndpoint) -> None:
             if endpoint.owner_id
             else agency_manager_emails(endpoint.agency_id)
         )
-        send_mail(
-            "PhotoListing: a webhook endpoint was switched off",
-            f"{endpoint.url} was disabled: {reason}. Fix it, then re-enable it and replay the "
-            f"failed deliveries: {settings.SITE_URL}/integrations/webhooks/",
-            None,
-            recipients,
-        )
+        send_mail(subject, body, None, recipients)
 
 
 def delivery_replay(*, delivery: WebhookDelivery) -> WebhookDelivery:

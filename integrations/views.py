@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from integrations.models import EVENT_TYPES
@@ -28,7 +29,9 @@ def webhooks(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(
-                request, f"Endpoint added. Its signing secret (shown once): {endpoint.secret}"
+                request,
+                _("Endpoint added. Its signing secret (shown once): %(secret)s")
+                % {"secret": endpoint.secret},
             )
         return redirect("webhooks")
     endpoints = endpoint_list(user=request.user).prefetch_related("deliveries")
@@ -50,5 +53,5 @@ def replay(request: HttpRequest, delivery_id: str) -> HttpResponse:
     except NotFound:
         return render(request, "404.html", status=404)
     delivery_replay(delivery=delivery)
-    messages.success(request, f"{delivery.event_type} sent again.")
+    messages.success(request, _("%(event)s sent again.") % {"event": delivery.event_type})
     return redirect("webhooks")

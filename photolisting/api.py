@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
@@ -37,7 +38,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         code = "validation_error"
         details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        message = _first_message(details) or "The request is not valid."
+        message = _first_message(details) or gettext("The request is not valid.")
     else:
         details = {}
         message = str(exc.detail)
@@ -62,7 +63,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """A crash is still answered in the API's error shape; pages get the 500 template."""
     if request.path.startswith("/api/"):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            error_body(
+                "server_error", gettext("Something went wrong on our side; it has been logged.")
+            ),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     return defaults.server_error(request)
@@ -70,7 +73,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(
-        error_body("not_found", f"No API endpoint at {request.path}."),
+        error_body("not_found", gettext("No API endpoint at %(path)s.") % {"path": request.path}),
         status=status.HTTP_404_NOT_FOUND,
     )
 
@@ -100,5 +103,9 @@ def get_visible(queryset: QuerySet, object_id: object, noun: str):
         pk = None
     found = queryset.filter(pk=pk).first() if pk not in (None, "") else None
     if found is None:
-        raise NotFound(f"No such {noun}.", code=f"{noun.replace(' ', '_')}_not_found")
+        # The code names what was asked for; the words stay general so every noun translates.
+        raise NotFound(
+            gettext("Nothing with this id exists, or you cannot see it."),
+            code=f"{noun.replace(' ', '_')}_not_found",
+        )
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.permissions import visible_to
@@ -28,7 +29,7 @@ def preset_get(*, user: User, preset_ref: str) -> Preset:
         candidates = list(presets.filter(slug=str(preset_ref)))
         found = min(candidates, key=lambda p: (p.is_system, p.agency_id is not None), default=None)
         if found is None:
-            raise NotFound("No such preset.", code="preset_not_found") from None
+            raise NotFound(gettext("No such preset."), code="preset_not_found") from None
         return found
     return get_visible(presets, preset_ref, "preset")
 

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from PIL import Image
 
 from accounts.models import Agency, Membership, User
@@ -44,7 +44,7 @@ from processing.models import Batch, Job, Preset
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
 from projects.archive import photo_restore
 from projects.models import Photo, Project, Rendition
-from projects.problems import problem_message
+from projects.problems import REJECTION_MESSAGES, problem_message
 from projects.selectors import photo_list
 from projects.services import version_create, version_store
 
@@ -71,19 +71,28 @@ def presets_sync_system() -> None:
         )
 
 
+def preset_text(preset: Preset, text: str) -> str:
+    """A preset's name or description for people: a shipped preset's (``presets.json``, in the
+    catalogue) in the reader's language, someone's own as they wrote it; ``slug`` stays the id."""
+    return gettext(text) if preset.is_system and text else text
+
+
 def _check_can_edit_agency(user: User, agency: Agency) -> None:
-    require_agency_manager(user, agency, what="manage agency presets")
+    require_agency_manager(
+        user, agency, message=gettext("Only the agency's owners and admins can change its presets.")
+    )
 
 
 def preset_check_edit(*, user: User, preset: Preset) -> None:
     if preset.is_system:
         raise PermissionDenied(
-            "System presets cannot be changed; copy one instead.", code="system_preset"
+            gettext("Shipped presets cannot be changed; make your own instead."),
+            code="system_preset",
         )
     if preset.agency_id:
         _check_can_edit_agency(user, preset.agency)
     elif preset.owner_id != user.id:
-        raise PermissionDenied("This preset is not yours.", code="not_preset_owner")
+        raise PermissionDenied(gettext("This preset is not yours."), code="not_preset_owner")
 
 
 def preset_create(
@@ -110,7 +119,8 @@ def preset_create(
             )
     except IntegrityError as error:
         raise Conflict(
-            f"You already have a preset named {name!r}.", code="preset_exists"
+            gettext("You already have a preset named “%(name)s”.") % {"name": name},
+            code="preset_exists",
         ) from error
 
 
@@ -137,14 +147,20 @@ def _validate_regions(regions: list) -> list:
     cleaned = []
     for box in regions or []:
         if not (isinstance(box, list) and len(box) == 4):
-            raise ApplicationError("Each mask region is [x0, y0, x1, y1].", code="invalid_mask")
+            raise ApplicationError(
+                gettext("Each mask region is [x0, y0, x1, y1]."), code="invalid_mask"
+            )
         try:
             x0, y0, x1, y1 = (float(v) for v in box)
         except (TypeError, ValueError) as error:
-            raise ApplicationError("Mask regions hold numbers.", code="invalid_mask") from error
+            raise ApplicationError(
+                gettext("Mask regions hold numbers."), code="invalid_mask"
+            ) from error
         if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
             raise ApplicationError(
-                "Mask regions are fractions of the photo: 0 ≤ x0 < x1 ≤ 1 and 0 ≤ y0 < y1 ≤ 1.",
+                gettext(
+                    "Mask regions are fractions of the photo: 0 ≤ x0 < x1 ≤ 1 and 0 ≤ y0 < y1 ≤ 1."
+                ),
                 code="invalid_mask",
             )
         cleaned.append([x0, y0, x1, y1])
@@ -173,26 +189,28 @@ def jobs_create(
     pipeline = validate_operations(preset.operations)
     regions = _validate_regions(mask_regions or [])
     if not photos:
-        raise ApplicationError("Choose at least one photo.", code="no_photos")
+        raise ApplicationError(gettext("Choose at least one photo."), code="no_photos")
     project = photos[0].project
     if any(photo.project_id != project.id for photo in photos):
         raise ApplicationError(
-            "All photos of a batch belong to one project.", code="mixed_projects"
+            gettext("All photos of a batch belong to one project."), code="mixed_projects"
         )
     not_ready = [str(p.id) for p in photos if p.status != Photo.Status.READY]
     if not_ready:
         raise ApplicationError(
-            "Some photos are not ready (still ingesting, or rejected).",
+            gettext("Some photos are not ready (still ingesting, or rejected)."),
             code="photos_not_ready",
             details={"photos": not_ready},
         )
     if pipeline.needs_brackets != bracket:
         raise ApplicationError(
-            "HDR presets take one bracket group (bracket=true), other presets single photos.",
+            gettext(
+                "HDR presets take one bracket group (bracket=true), other presets single photos."
+            ),
             code="bracket_mismatch",
         )
     if bracket and not 3 <= len(photos) <= 7:
-        raise ApplicationError("A bracket group has 3 to 7 shots.", code="bracket_size")
+        raise ApplicationError(gettext("A bracket group has 3 to 7 shots."), code="bracket_size")
     if bracket:
         _check_same_scene(photos)
     groups = [photos] if bracket else [[photo] for photo in photos]
@@ -337,10 +355,16 @@ def offpeak_release() -> int:
 
 # --- Cancel and retry -----------------------------------------------------------------------
 
+FINISHED_MESSAGES = {
+    Job.Status.SUCCEEDED: gettext_lazy("The job has already finished."),
+    Job.Status.FAILED: gettext_lazy("The job has already failed."),
+    Job.Status.CANCELLED: gettext_lazy("The job has already been cancelled."),
+}
+
 
 def _release(job: Job) -> None:
-    """Gives a stopped job's quota back; a photo it counted that another live job tried a
-    preset on stays counted, charged to that job."""
+    """Gives a stopped job's quota back; a photo it counted that another job of the period ran
+    on stays counted, charged to that job."""
     heir = quota_release(
         subject_key=job.quota_subject,
         period=job.quota_period,
@@ -363,7 +387,12 @@ def job_cancel(*, job: Job) -> Job:
             id=job.id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
         ).update(status=Job.Status.CANCELLED, finished_at=timezone.now())
         if not cancelled:
-            raise Conflict(f"The job has already {job.status}.", code="job_finished")
+            job.refresh_from_db()
+            raise Conflict(
+                str(FINISHED_MESSAGES.get(job.status, FINISHED_MESSAGES[Job.Status.SUCCEEDED])),
+                code="job_finished",
+                details={"status": job.status},
+            )
         job.refresh_from_db()
         _release(job)
     return job
@@ -385,7 +414,7 @@ def job_retry(*, job: Job) -> Job:
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(id=job.id)
         if locked.status != Job.Status.FAILED:
-            raise Conflict("Only failed jobs can be retried.", code="job_not_failed")
+            raise Conflict(gettext("Only failed jobs can be retried."), code="job_not_failed")
         subject = quota_subject_for(locked.project)
         member = (
             _membership_charged(locked.created_by, locked.project) if locked.created_by else None
@@ -412,6 +441,34 @@ def job_retry(*, job: Job) -> Job:
 
 # --- Running a job --------------------------------------------------------------------------
 
+# What a failed job tells people, by its stable code, translated when it is read (a job fails in
+# a worker, which has no reader's language). Other codes keep the message stored with the job.
+JOB_ERRORS = {
+    "too_many_attempts": gettext_lazy("The job was interrupted too many times."),
+    "provider_unavailable": gettext_lazy("The AI provider is unavailable; try again later."),
+    "internal_error": gettext_lazy("Processing failed unexpectedly."),
+    "provider_not_configured": gettext_lazy(
+        "AI editing is not set up on this server (no AI provider is configured). "
+        "Use a preset without AI, or ask your administrator."
+    ),
+    "provider_auth_failed": gettext_lazy(
+        "The AI provider refused this server's credentials; ask your administrator."
+    ),
+    "provider_refused": gettext_lazy("The AI provider refused this edit."),
+    "moderation_blocked": gettext_lazy(
+        "The AI provider's safety system refused this edit. Try another photo or preset."
+    ),
+}
+
+
+def job_error_message(code: str, stored: str = "") -> str:
+    """A failed job's message in the reader's language."""
+    if code in JOB_ERRORS:
+        return str(JOB_ERRORS[code])
+    if code == "too_many_pixels" or code in REJECTION_MESSAGES:
+        return problem_message(code, stored)
+    return stored
+
 
 class _Cancelled(Exception):
     pass
@@ -432,7 +489,7 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
     if not claimed or job is None:
         return job
     if job.attempts > settings.JOB_MAX_ATTEMPTS:
-        return _job_fail(job, "too_many_attempts", "The job was interrupted too many times.", None)
+        return _job_fail(job, "too_many_attempts", str(JOB_ERRORS["too_many_attempts"]), None)
     context = None
     try:
         context = _context_for(job)
@@ -457,13 +514,11 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
         return _job_fail(job, "invalid_input", str(error), context)
     except Exception as error:  # ProviderUnavailable, storage hiccups, bugs: retry, then give up
         if isinstance(error, ProviderUnavailable):
-            code, message = (
-                "provider_unavailable",
-                "The AI provider is unavailable; try again later.",
-            )
+            code = "provider_unavailable"
         else:
             logger.exception("job %s failed on attempt %s", job.id, job.attempts)
-            code, message = "internal_error", "Processing failed unexpectedly."
+            code = "internal_error"
+        message = str(JOB_ERRORS[code])
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
             return _job_fail(job, code, message, context)
         _add_usage(job, context)

@@ -24,7 +24,13 @@ from photolisting.errors import ApplicationError, NotFound
 from processing.labels import CHOICE_LABELS, OPERATION_LABELS, PARAM_LABELS, in_words
 from processing.models import Preset
 from processing.selectors import preset_get, preset_list
-from processing.services import preset_check_edit, preset_create, preset_delete, preset_update
+from processing.services import (
+    preset_check_edit,
+    preset_create,
+    preset_delete,
+    preset_text,
+    preset_update,
+)
 from projects.models import Photo
 from projects.selectors import photo_list
 
@@ -351,6 +357,8 @@ def _page(
     listed = list(preset_list(user=request.user))
     for item in listed:
         item.editable = _editable(request, item)
+        item.label = preset_text(item, item.name)
+        item.summary = preset_text(item, item.description)
         item.step_labels = [
             OPERATION_LABELS.get(step.get("op"), step.get("op"))
             for step in item.operations

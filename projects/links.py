@@ -5,13 +5,15 @@ One place builds them, so every screen links the same files with the same conten
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.utils.text import slugify
 
 from imaging.decode import FORMAT_CONTENT_TYPES
 from photolisting.storage import absolute_url, signed_url
 from projects.models import Photo, PhotoVersion
-from projects.selectors import delivered_version
+from projects.selectors import delivered_version, thumbnail_keys
 
 RENDITION_NAMES = ("thumbnail", "preview")
 
@@ -22,13 +24,7 @@ def version_links(version: PhotoVersion, *, request=None) -> dict:
     renditions = {r.spec: r for r in version.renditions.all()}
     links = {
         spec: _absolute(
-            request,
-            signed_url(
-                "thumbnails",
-                renditions[spec].storage_key,
-                content_type="image/webp",
-                filename=f"{version.id}-{spec}.webp",
-            ),
+            request, _version_rendition_url(version, spec, renditions[spec].storage_key)
         )
         if spec in renditions
         else None
@@ -61,7 +57,7 @@ def version_links(version: PhotoVersion, *, request=None) -> dict:
 def photo_links(photo: Photo, *, request=None) -> dict:
     """Signed, expiring links to the original (as an attachment) and its renditions."""
     renditions = {r.spec: r for r in photo.renditions.all() if r.version_id is None}
-    stem = (photo.original_filename.rsplit(".", 1)[0] or str(photo.id))[:80]
+    stem = _stem(photo)
     links: dict = {
         "original": _absolute(
             request,
@@ -78,13 +74,7 @@ def photo_links(photo: Photo, *, request=None) -> dict:
     for spec in RENDITION_NAMES:
         rendition = renditions.get(spec)
         links[spec] = rendition and _absolute(
-            request,
-            signed_url(
-                "thumbnails",
-                rendition.storage_key,
-                content_type="image/webp",
-                filename=f"{_ascii(stem)}-{spec}.webp",
-            ),
+            request, _photo_rendition_url(spec, rendition.storage_key, stem=stem)
         )
     return links
 
@@ -107,6 +97,30 @@ def delivered_links(photo: Photo, *, request=None) -> dict:
     }
 
 
+def delivered_thumbnails(
+    photos: Iterable[Photo],
+) -> list[tuple[Photo, PhotoVersion | None, str | None]]:
+    """What gallery tiles show, for many photos at once: each photo with the version it is
+    delivered as (None for the original) and the same thumbnail link as ``delivered_links``,
+    signing only that link and reading every thumbnail in one query."""
+    delivered = [(photo, delivered_version(photo)) for photo in photos]
+    keys = thumbnail_keys(
+        photo_ids=[photo.id for photo, version in delivered if version is None],
+        version_ids=[version.id for _photo, version in delivered if version is not None],
+    )
+    tiles = []
+    for photo, version in delivered:
+        key = keys.get((photo.id, version and version.id))
+        if key is None:
+            url = None
+        elif version is not None:
+            url = _version_rendition_url(version, "thumbnail", key)
+        else:
+            url = _photo_rendition_url("thumbnail", key, stem=_stem(photo))
+        tiles.append((photo, version, url))
+    return tiles
+
+
 def version_download_name(version: PhotoVersion) -> str:
     """``kitchen-bright-airy.jpg``: the photo's name, then the preset's, as ASCII slugs (safe in
     a header and on every file system), with the version's own extension."""
@@ -114,6 +128,22 @@ def version_download_name(version: PhotoVersion) -> str:
     parts = [slugify(stem)[:60].strip("-") or "photo", slugify(version.preset_name)[:40].strip("-")]
     extension = version.storage_key.rsplit(".", 1)[-1]
     return f"{'-'.join(part for part in parts if part)}.{extension}"
+
+
+def _version_rendition_url(version: PhotoVersion, spec: str, key: str) -> str:
+    return signed_url(
+        "thumbnails", key, content_type="image/webp", filename=f"{version.id}-{spec}.webp"
+    )
+
+
+def _photo_rendition_url(spec: str, key: str, *, stem: str) -> str:
+    return signed_url(
+        "thumbnails", key, content_type="image/webp", filename=f"{_ascii(stem)}-{spec}.webp"
+    )
+
+
+def _stem(photo: Photo) -> str:
+    return (photo.original_filename.rsplit(".", 1)[0] or str(photo.id))[:80]
 
 
 def _ascii(name: str) -> str:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import owned_by_user_xor_agency
 
@@ -73,11 +74,11 @@ class Photo(models.Model):
     """An original as uploaded: stored untouched, described by what ingest found in its bytes."""
 
     class Status(models.TextChoices):
-        UPLOADED = "uploaded", "Uploaded"
-        PROCESSING = "processing", "Processing"
-        READY = "ready", "Ready"
-        REJECTED = "rejected", "Rejected"
-        FAILED = "failed", "Failed"
+        UPLOADED = "uploaded", _("Uploaded")
+        PROCESSING = "processing", _("Processing")
+        READY = "ready", _("Ready")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
 
     IN_FLIGHT = (Status.UPLOADED, Status.PROCESSING)
 
@@ -227,10 +228,10 @@ class DirectUpload(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        COMPLETED = "completed", "Completed"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="direct_uploads")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.permissions import visible_to
@@ -64,6 +64,51 @@ def photo_list(
     if status:
         photos = photos.filter(status=status)
     return photos
+
+
+# What a gallery tile reads of a photo and of its versions (to tell which one it is delivered as).
+TILE_PHOTO_FIELDS = (
+    "id",
+    "project_id",
+    "original_filename",
+    "status",
+    "room_label",
+    "duplicate_of_id",
+    "rejection_code",
+    "rejection_message",
+    "deliver_original",
+    "delivered_version_id",
+)
+TILE_VERSION_FIELDS = ("id", "photo_id", "created_at", "preset_name", "ai_operations")
+
+
+def photo_tiles(*, user: User, project_id: uuid.UUID | str) -> QuerySet[Photo]:
+    """A project's photos in listing order with just what their tiles show; their thumbnails come
+    from ``thumbnail_keys``, so a page of hundreds of photos loads in a constant number of
+    queries and builds few objects."""
+    photos = (
+        Photo.objects.filter(project__in=projects_visible_to(user), project_id=project_id)
+        .only(*TILE_PHOTO_FIELDS)
+        .prefetch_related(
+            Prefetch("versions", queryset=PhotoVersion.objects.only(*TILE_VERSION_FIELDS))
+        )
+    )
+    return in_listing_order(photos)
+
+
+def thumbnail_keys(
+    *, photo_ids: list[uuid.UUID], version_ids: list[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID | None], str]:
+    """In one query, the storage keys of the thumbnails of these photos' originals and of these
+    versions, by ``(photo id, version id or None)``. The ids come from photos already read
+    through a visible-to selector."""
+    rows = Rendition.objects.filter(spec=Rendition.Spec.THUMBNAIL).filter(
+        Q(photo_id__in=photo_ids, version__isnull=True) | Q(version_id__in=version_ids)
+    )
+    return {
+        (photo_id, version_id): key
+        for photo_id, version_id, key in rows.values_list("photo_id", "version_id", "storage_key")
+    }
 
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:

@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Agency, User
 from accounts.permissions import manageable_by, require_agency_member
@@ -57,7 +58,7 @@ def project_check_manage(*, user: User, project: Project) -> None:
     """Deleting a project is for its owner, or an agency's owners and admins."""
     if not Project.objects.filter(manageable_by(user), pk=project.pk).exists():
         raise PermissionDenied(
-            "Only the project's owner or an agency admin can do this.", code="not_project_admin"
+            _("Only the project's owner or an agency admin can do this."), code="not_project_admin"
         )
 
 
@@ -92,7 +93,10 @@ def folder_rename(*, folder: Folder, name: str) -> Folder:
         .exclude(id=folder.id)
         .exists()
     ):
-        raise Conflict(f"The project already has a folder named {name!r}.", code="folder_exists")
+        raise Conflict(
+            _("The project already has a folder named “%(name)s”.") % {"name": name},
+            code="folder_exists",
+        )
     folder.name = name
     folder.save(update_fields=["name"])
     return folder
@@ -108,7 +112,10 @@ def folder_delete(*, folder: Folder) -> None:
 def folder_create(*, project: Project, name: str) -> Folder:
     folder, created = Folder.objects.get_or_create(project=project, name=name)
     if not created:
-        raise Conflict(f"The project already has a folder named {name!r}.", code="folder_exists")
+        raise Conflict(
+            _("The project already has a folder named “%(name)s”.") % {"name": name},
+            code="folder_exists",
+        )
     return folder
 
 
@@ -145,7 +152,7 @@ def photo_upload(
     A retry with the same ``Idempotency-Key`` and the same bytes returns the first photo.
     """
     if folder is not None and folder.project_id != project.id:
-        raise ApplicationError("The folder belongs to another project.", code="folder_mismatch")
+        raise ApplicationError(_("The folder belongs to another project."), code="folder_mismatch")
     if upload.size == 0:
         raise ApplicationError(problem_message("empty_file"), code="empty_file")
     upload.seek(0)
@@ -199,7 +206,7 @@ def _idempotent_replay(user: User, key: str, project: Project, sha256: str) -> P
         return None
     if earlier.sha256 != sha256 or earlier.project_id != project.id:
         raise ApplicationError(
-            "This Idempotency-Key was already used for a different upload.",
+            _("This Idempotency-Key was already used for a different upload."),
             code="idempotency_key_reused",
             status=422,
         )
@@ -441,7 +448,7 @@ def photo_ingest_retry(*, photo: Photo) -> Photo:
     )
     if not retried:
         raise Conflict(
-            "Only a failed or rejected photo can be processed again.", code="not_retryable"
+            _("Only a failed or rejected photo can be processed again."), code="not_retryable"
         )
     transaction.on_commit(lambda: enqueue_ingest(photo.id))
     photo.refresh_from_db()
@@ -502,8 +509,6 @@ def _delete_stored(prefix: str, keys: list[tuple[str, str]]) -> None:
 def photo_order_set(*, project: Project, photo_ids: list[str]) -> list[Photo]:
     """Puts the named photos of the project first, in that order; the others keep their listing
     order after them. Ids of other projects' photos (or unknown ones) are refused."""
-    from django.utils.translation import gettext as _
-
     from projects.selectors import in_listing_order
 
     wanted = [str(photo_id) for photo_id in photo_ids]
@@ -548,8 +553,6 @@ def photo_deliver(
     versions, the original itself (``original``), or neither — the newest result, which is the
     default. Anyone who can see the photo may choose, as anyone who can see it may run a preset
     on it: every choice is undone in one click and nothing is deleted."""
-    from django.utils.translation import gettext as _
-
     from photolisting.errors import NotFound
     from projects.selectors import projects_visible_to
 

@@ -18,6 +18,7 @@ from django.core.files.storage import storages
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from imaging import decode
@@ -61,12 +62,13 @@ def upload_start(
         raise ApplicationError(problem_message("empty_file"), code="empty_file")
     if size > settings.PHOTO_MAX_UPLOAD_BYTES:
         raise ApplicationError(
-            f"The file is larger than the {settings.PHOTO_MAX_UPLOAD_BYTES // 1048576} MB limit.",
+            _("The file is larger than the %(limit)s MB limit.")
+            % {"limit": settings.PHOTO_MAX_UPLOAD_BYTES // 1048576},
             code="file_too_large",
             status=413,
         )
     if folder is not None and folder.project_id != project.id:
-        raise ApplicationError("The folder belongs to another project.", code="folder_mismatch")
+        raise ApplicationError(_("The folder belongs to another project."), code="folder_mismatch")
     upload = DirectUpload(
         project=project,
         folder=folder,
@@ -150,26 +152,26 @@ def upload_token_check(upload_id: str, token: str) -> None:
             raise signing.BadSignature
     except signing.BadSignature as error:
         raise ApplicationError(
-            "This upload link is not valid.", code="invalid_token", status=403
+            _("This upload link is not valid."), code="invalid_token", status=403
         ) from error
 
 
 def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None) -> int:
     """Local stand-in for S3: a PUT of the whole file, or of the next span (Content-Range)."""
     if upload.status != DirectUpload.Status.PENDING:
-        raise Conflict("This upload is already finished.", code="upload_finished")
+        raise Conflict(_("This upload is already finished."), code="upload_finished")
     received = _local_received(upload)
     offset = received if start is not None else 0
     if start is not None and start != received:
         raise ApplicationError(
-            f"Expected bytes from offset {received}.",
+            _("Expected bytes from offset %(received)s.") % {"received": received},
             code="wrong_offset",
             status=409,
             details={"received": received},
         )
     if offset + len(data) > upload.size:
         raise ApplicationError(
-            "More bytes than declared for this upload.", code="file_too_large", status=413
+            _("More bytes than declared for this upload."), code="file_too_large", status=413
         )
     storage.write_span(upload.storage_key, data, offset)
     return offset + len(data)
@@ -180,18 +182,22 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
     if upload.status == DirectUpload.Status.COMPLETED and upload.photo_id:
         return upload.photo
     if upload.status != DirectUpload.Status.PENDING:
-        raise Conflict(f"This upload has {upload.status}.", code="upload_finished")
+        raise Conflict(
+            _("This upload is no longer open (%(status)s).")
+            % {"status": upload.get_status_display()},
+            code="upload_finished",
+        )
     originals = storages["originals"]
     if upload.multipart_id:
         parts = _s3_parts(upload)
         if sum(p["Size"] for p in parts) != upload.size:
             raise ApplicationError(
-                "Some parts are still missing.", code="upload_incomplete", status=409
+                _("Some parts are still missing."), code="upload_incomplete", status=409
             )
         storage.multipart_complete(upload.storage_key, upload.multipart_id, parts)
     if not originals.exists(upload.storage_key):
         raise ApplicationError(
-            "Nothing has been uploaded yet.", code="upload_incomplete", status=409
+            _("Nothing has been uploaded yet."), code="upload_incomplete", status=409
         )
     problem = _verify(upload)
     if problem is not None:
@@ -229,12 +235,17 @@ def _verify(upload: DirectUpload) -> ApplicationError | None:
     originals = storages["originals"]
     size = originals.size(upload.storage_key)
     if size != upload.size:
-        return _mismatch("size_mismatch", f"{size} bytes arrived; {upload.size} were announced.")
+        return _mismatch(
+            "size_mismatch",
+            _("%(size)s bytes arrived; %(announced)s were announced.")
+            % {"size": size, "announced": upload.size},
+        )
     stored_type = storage.stored_content_type(upload.storage_key)
     if stored_type and stored_type != upload.content_type:
         return _mismatch(
             "content_type_mismatch",
-            f"Stored as {stored_type}, announced {upload.content_type}.",
+            _("Stored as %(stored)s, announced %(announced)s.")
+            % {"stored": stored_type, "announced": upload.content_type},
         )
     image_format = decode.sniff_format(_head(upload))
     if image_format is None:
@@ -243,13 +254,17 @@ def _verify(upload: DirectUpload) -> ApplicationError | None:
         )
     announced = {"image/heic": "image/heif"}.get(upload.content_type, upload.content_type)
     if decode.FORMAT_CONTENT_TYPES[image_format] != announced:
-        return _mismatch("content_type_mismatch", "The bytes are not the announced photo format.")
+        return _mismatch(
+            "content_type_mismatch", _("The bytes are not the announced photo format.")
+        )
     digest = hashlib.sha256()
     with originals.open(upload.storage_key, "rb") as stored:
         for chunk in iter(lambda: stored.read(1024 * 1024), b""):
             digest.update(chunk)
     if digest.hexdigest() != upload.sha256:
-        return _mismatch("checksum_mismatch", "The file's sha256 differs from the one announced.")
+        return _mismatch(
+            "checksum_mismatch", _("The file's sha256 differs from the one announced.")
+        )
     return None
 
 

@@ -21,7 +21,7 @@ from photolisting.errors import ApplicationError, NotFound
 from projects import selectors, services
 from projects.archive import photo_touch
 from projects.forms import ProjectForm
-from projects.links import delivered_links, photo_links, version_links
+from projects.links import delivered_thumbnails, photo_links, version_links
 from projects.models import Photo
 from projects.problems import problem_message
 
@@ -72,10 +72,11 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
         project = selectors.project_get(user=request.user, project_id=project_id)
     except NotFound:
         return render(request, "404.html", status=404)
+    text, urls = _tile_text(), _tile_urls(project.id)
     photos = [
-        _tile(photo)
-        for photo in selectors.in_listing_order(
-            selectors.photo_list(user=request.user, project_id=project.id)
+        _tile(photo, version, thumbnail, text, urls)
+        for photo, version, thumbnail in delivered_thumbnails(
+            selectors.photo_tiles(user=request.user, project_id=project.id)
         )
     ]
     return render(
@@ -87,7 +88,7 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
             "duplicates": sum(1 for item in photos if item["photo"].duplicate_of_id),
             "max_upload_mb": settings.PHOTO_MAX_UPLOAD_BYTES // (1024 * 1024),
             "page_strings": _page_strings(),
-            "urls": _tile_urls(project.id),
+            "text": text,
         },
     )
 
@@ -101,10 +102,12 @@ def photo_tile(request: HttpRequest, project_id: str, photo_id: str) -> HttpResp
         return render(request, "404.html", status=404)
     if str(photo.project_id) != str(project_id):
         return render(request, "404.html", status=404)
+    text, urls = _tile_text(), _tile_urls(photo.project_id)
+    [(photo, version, thumbnail)] = delivered_thumbnails([photo])
     return render(
         request,
         "projects/photo_tile.html",
-        {"item": _tile(photo), "urls": _tile_urls(photo.project_id)},
+        {"item": _tile(photo, version, thumbnail, text, urls), "text": text},
     )
 
 
@@ -116,20 +119,55 @@ def _tile_urls(project_id) -> dict[str, str]:
     }
 
 
-def _tile(photo) -> dict:
+def _tile_text() -> dict[str, str]:
+    """What every tile says, in the reader's language: looked up once per page, as a page of
+    hundreds of tiles would otherwise spend much of its time in translation lookups."""
+    return {
+        "ready": _("Ready"),
+        "rejected": _("Rejected"),
+        "failed": _("Failed"),
+        "processing": _("Processing…"),
+        "duplicate": _("duplicate"),
+        "room_placeholder": _("Room (e.g. Kitchen)"),
+        "move_earlier": _("Move earlier"),
+        "move_later": _("Move later"),
+        "try_again": _("Try again"),
+        "delete": _("Delete"),
+        # Per tile, with the photo's name.
+        "progress_of": _("Progress of %(name)s"),
+        "room_shown_in": _("Room shown in %(name)s"),
+        "move_name_earlier": _("Move %(name)s earlier"),
+        "move_name_later": _("Move %(name)s later"),
+        "delete_name": _("Delete %(name)s"),
+    }
+
+
+def _tile(
+    photo, version, thumbnail: str | None, text: dict[str, str], urls: dict[str, str]
+) -> dict:
     """A gallery tile shows what the photo is delivered as (its chosen or newest result, else
     the original); a photo that is not ready says why, in the reader's language."""
-    delivered = delivered_links(photo)
     problem = (
         problem_message(photo.rejection_code, photo.rejection_message)
         if photo.status in (Photo.Status.REJECTED, Photo.Status.FAILED)
         else ""
     )
+    name = {"name": photo.original_filename}
+    photo_id = str(photo.id)
     return {
         "photo": photo,
-        "latest": delivered["version"],
-        "thumbnail": delivered["thumbnail"],
+        "page": f"{urls['photos']}{photo_id}/",
+        "api": f"{urls['api_photos']}{photo_id}/",
+        "latest": version,
+        "thumbnail": thumbnail,
         "problem": problem,
+        "labels": {
+            "progress": text["progress_of"] % name,
+            "room": text["room_shown_in"] % name,
+            "move_earlier": text["move_name_earlier"] % name,
+            "move_later": text["move_name_later"] % name,
+            "delete": text["delete_name"] % name,
+        },
     }
 
 

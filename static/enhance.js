@@ -14,6 +14,9 @@
   const note = document.getElementById("preset-unavailable");
   const JOBS = panel.dataset.api;
   const followed = new Set();
+  // The batch the summary line and bar speak of: the one the agent started last (other batches,
+  // e.g. off-peak ones waiting since before a reload, still update their tiles).
+  let current = null;
 
   // The presets this user may run (shipped, their own, their agencies'), from the API.
   fetch(presets.dataset.api, { credentials: "same-origin" })
@@ -85,6 +88,7 @@
       }
       retry.remove();
       showJob(again.body);
+      current = again.body.batch.id || again.body.batch;
       follow(again.body.batch);
     });
     return retry;
@@ -122,11 +126,13 @@
         await new Promise((resolve) => setTimeout(resolve, 3000));
         continue;
       }
-      bar.hidden = false;
-      bar.value = batch.progress;
       const waiting = jobs.filter((job) => job.status === "queued" && job.lane === "offpeak").length;
-      state.className = batch.failed ? "error" : "muted";
-      state.textContent = summary(batch) + (waiting ? " · " + t("batch_offpeak", { count: waiting }) : "");
+      if (current === null || current === batchId) {
+        bar.hidden = false;
+        bar.value = batch.progress;
+        state.className = batch.failed ? "error" : "muted";
+        state.textContent = summary(batch) + (waiting ? " · " + t("batch_offpeak", { count: waiting }) : "");
+      }
       for (const job of jobs) {
         const before = shown.get(job.id);
         if (job.status === "succeeded" && before !== "succeeded") {
@@ -162,6 +168,7 @@
       }
       for (const job of started.body.jobs) showJob(job);
       button.disabled = false;
+      current = started.body.batch.id;
       await follow(started.body.batch.id);
     } finally {
       button.disabled = false;

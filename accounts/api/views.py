@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -124,7 +125,7 @@ class MemberDetailView(APIView):
             agency.memberships.select_related("user", "agency").filter(user_id=user_id).first()
         )
         if membership is None:
-            raise NotFound("No such member.", code="member_not_found")
+            raise NotFound(_("No such member."), code="member_not_found")
         return membership
 
     @extend_schema(

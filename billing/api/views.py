@@ -4,6 +4,7 @@ and Stripe's webhook."""
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
@@ -65,7 +66,7 @@ class CheckoutView(APIView):
         subscription = subscription_from(request, data.get("agency"))
         plan = Plan.objects.filter(code=data["plan"]).first()
         if plan is None:
-            raise NotFound("No such plan.", code="plan_not_found")
+            raise NotFound(gettext("No such plan."), code="plan_not_found")
         url = plan_change_start(
             user=request.user, subscription=subscription, plan=plan, interval=data["interval"]
         )
@@ -128,9 +129,10 @@ class UsageView(APIView):
             },
         ),
         summary="This period's usage against the plan that pays for a project",
-        description="A photo counts once per period whichever presets are tried on it "
-        "(`processing.counted_photos` vs `processing.jobs`); AI edits served from the cache "
-        "are free. `days` gives processed photos and AI edits per day of the period.",
+        description="A photo counts once per period whatever runs on it, the same preset "
+        "again included (`processing.counted_photos` vs `processing.jobs`); AI edits served "
+        "from the cache are free. `days` gives processed photos and AI edits per day of the "
+        "period.",
     )
     def get(self, request: Request) -> Response:
         project = project_get(user=request.user, project_id=request.query_params.get("project", ""))

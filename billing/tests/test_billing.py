@@ -213,11 +213,11 @@ def test_pooled_agency_quota_under_twenty_concurrent_jobs_from_several_members(
     project.save()
     members = [user] + [MembershipFactory(agency=agency).user for _ in range(3)]
     Plan.objects.filter(code="free").update(monthly_processed_quota=7)
-    (photo,) = ready_photos(1)
+    photos = ready_photos(20)  # one new photo per request: each needs a unit of its own
     outcomes: list[int] = []
     barrier = threading.Barrier(20)
 
-    def request(member) -> None:
+    def request(member, photo: str) -> None:
         client = client_for(member)
         barrier.wait()
         try:
@@ -226,7 +226,10 @@ def test_pooled_agency_quota_under_twenty_concurrent_jobs_from_several_members(
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=request, args=(members[i % 4],)) for i in range(20)]
+    threads = [
+        threading.Thread(target=request, args=(members[i % 4], photo))
+        for i, photo in enumerate(photos)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -247,13 +250,19 @@ def test_member_caps_inside_the_agency_pool(api, user, project, ready_photos, cl
         format="json",
     )
     assert capped.status_code == 200 and capped.json()["monthly_processed_limit"] == 1
-    (photo,) = ready_photos(1)
+    first, second = ready_photos(2)
     member_api = client_for(member)
-    body = {"photos": [photo], "preset": "natural", "lane": "offpeak"}
-    assert member_api.post("/api/v1/jobs/", body, format="json").status_code == 202
-    refused = member_api.post("/api/v1/jobs/", body, format="json")
+    body = {"preset": "natural", "lane": "offpeak"}
+    accepted = member_api.post("/api/v1/jobs/", {"photos": [first], **body}, format="json")
+    assert accepted.status_code == 202
+    refused = member_api.post("/api/v1/jobs/", {"photos": [second], **body}, format="json")
     assert refused.status_code == 402 and refused.json()["error"]["code"] == "member_limit_exceeded"
-    assert api.post("/api/v1/jobs/", body, format="json").status_code == 202  # the owner has no cap
+    again = member_api.post("/api/v1/jobs/", {"photos": [first], **body}, format="json")
+    assert again.status_code == 202, "a photo already counted needs no new unit"
+    owner_job = api.post("/api/v1/jobs/", {"photos": [second], **body}, format="json")
+    assert owner_job.status_code == 202  # the owner has no cap
+    pool = UsageCounter.objects.get(subject=f"agency:{owner.agency_id}", metric="processed")
+    assert pool.used == 2
 
 
 def test_usage_warnings_at_80_and_100_percent(client, user, stripe):

@@ -321,7 +321,7 @@ def test_the_team_pages_speak_french():
     for words in (
         "Équipe",
         "Places",
-        "Places utilisées : 2 sur 1 (offre Free).",
+        "Places utilisées : 2 sur 1 (offre Gratuit).",
         "Toutes les places sont prises.",
         "Propriétaire",
         "Photos traitées par mois",
@@ -334,7 +334,7 @@ def test_the_team_pages_speak_french():
     refused = client.post(
         f"/team/{agency.id}/invite", {"email": "x@example.com"}, follow=True, **french
     )
-    assert "Toutes les places de l’offre Free sont prises (1 incluses)." in text_of(refused)
+    assert "Toutes les places de l’offre Gratuit sont prises (1 incluses)." in text_of(refused)
     kept = page_for(member.user).post(
         f"/team/{agency.id}/members/{owner.id}/remove", follow=True, **french
     )

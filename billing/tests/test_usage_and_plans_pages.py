@@ -149,7 +149,7 @@ def test_agency_plan_selector_members_and_malformed_ids(client, user, stripe):
 def test_billing_and_usage_pages_in_french(client, user, stripe):
     client.force_login(user)
     page = client.get("/billing/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Votre forfait : Free" in page and "Forfait actuel" in card(page, "free")
+    assert "Votre forfait : Gratuit" in page and "Forfait actuel" in card(page, "free")
     assert "Choisir Premium" in card(page, "premium") and "Forfait supérieur" in card(
         page, "premium"
     )
@@ -158,6 +158,8 @@ def test_billing_and_usage_pages_in_french(client, user, stripe):
     assert ">Utilisation</a>" in page, "the nav link"
     usage = client.get("/usage/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Photos traitées par jour" in usage and "Quota de la période" in usage
+    # SVG coordinates are numbers, not French decimals ("12,5" would put every label at 0).
+    assert not re.search(r' (x|y|width|height)="-?\d+,\d', usage)
 
 
 # --- Fair quota -----------------------------------------------------------------------------
@@ -190,7 +192,7 @@ def test_quota_refusal_speaks_french_and_keeps_its_code(api, ready_photos):
     assert response.status_code == 402
     error = response.json()["error"]
     assert error["code"] == "quota_exceeded" and error["details"]["limit"] == 1
-    assert error["message"].startswith("Votre forfait Free comprend 1 photos traitées")
+    assert error["message"].startswith("Votre forfait Gratuit comprend 1 photos traitées")
 
 
 def test_cancelling_the_job_that_counted_a_photo_keeps_it_counted_once(api, user, ready_photos):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from imaging.ops import validate_operations
 from processing.models import Batch, Job, Preset
+from processing.services import job_error_message, preset_text
 from projects.links import version_links
 
 
@@ -25,6 +26,8 @@ class PresetUpdateInput(serializers.Serializer):
 
 
 class PresetOutput(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    description = serializers.SerializerMethodField()
     scope = serializers.CharField(read_only=True)
     available = serializers.SerializerMethodField()
     unavailable_reason = serializers.SerializerMethodField()
@@ -43,6 +46,13 @@ class PresetOutput(serializers.ModelSerializer):
             "unavailable_reason",
             "updated_at",
         ]
+
+    def get_name(self, preset: Preset) -> str:
+        """In the reader's language for shipped presets (find them by ``slug``)."""
+        return preset_text(preset, preset.name)
+
+    def get_description(self, preset: Preset) -> str:
+        return preset_text(preset, preset.description)
 
     def get_available(self, preset: Preset) -> bool:
         return not _unavailable_reason(preset)
@@ -103,7 +113,10 @@ class JobOutput(serializers.ModelSerializer):
     def get_error(self, job: Job) -> dict | None:
         if not job.error_code or job.status == Job.Status.SUCCEEDED:
             return None
-        return {"code": job.error_code, "message": job.error_message}
+        return {
+            "code": job.error_code,
+            "message": job_error_message(job.error_code, job.error_message),
+        }
 
     def get_result(self, job: Job) -> dict | None:
         if job.result_version is None:

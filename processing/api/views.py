@@ -142,7 +142,9 @@ class JobListCreateView(APIView):
         photos = {str(p.id): p for p in photo_list(user=request.user).filter(id__in=wanted)}
         missing = [photo_id for photo_id in wanted if photo_id not in photos]
         if missing:
-            raise NotFound("No such photo.", code="photo_not_found", details={"photos": missing})
+            raise NotFound(
+                gettext("No such photo."), code="photo_not_found", details={"photos": missing}
+            )
         batch = services.jobs_create(
             user=request.user,
             photos=[photos[photo_id] for photo_id in wanted],

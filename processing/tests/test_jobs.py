@@ -195,26 +195,34 @@ def test_fifty_concurrent_requests_against_ten_remaining_accept_exactly_ten(
     ready_photos, user, client_for
 ):
     Plan.objects.filter(code="free").update(monthly_processed_quota=10)
-    (photo,) = ready_photos(1)
-    outcomes: list[int] = []
+    photos = ready_photos(50)  # one new photo per request: each needs a unit of its own
+    outcomes: list[tuple[str, int]] = []
     barrier = threading.Barrier(50)
 
-    def request() -> None:
+    def request(photo: str) -> None:
         client = client_for(user)
         barrier.wait()
         try:
-            outcomes.append(start(client, [photo], "natural", lane="offpeak").status_code)
+            outcomes.append((photo, start(client, [photo], "natural", lane="offpeak").status_code))
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=request) for _ in range(50)]
+    threads = [threading.Thread(target=request, args=(photo,)) for photo in photos]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(set(outcomes)) == [202, 402]
-    assert outcomes.count(202) == 10
+    statuses = [status for _, status in outcomes]
+    assert sorted(set(statuses)) == [202, 402]
+    assert statuses.count(202) == 10
     assert Job.objects.count() == 10
+    assert usage(f"user:{user.id}", "processed") == 10
+    # The quota is used up, yet a photo already counted this period runs again for free, even
+    # with the same preset; a new photo is still refused.
+    counted = next(photo for photo, status in outcomes if status == 202)
+    refused = next(photo for photo, status in outcomes if status == 402)
+    assert start(client_for(user), [counted], "natural").status_code == 202
+    assert start(client_for(user), [refused], "natural").status_code == 402
     assert usage(f"user:{user.id}", "processed") == 10
 
 

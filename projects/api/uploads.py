@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -100,7 +101,7 @@ class UploadDataView(APIView):
         uploads.upload_token_check(upload_id, request.query_params.get("token", ""))
         upload = DirectUpload.objects.filter(id=upload_id).first()
         if upload is None:
-            raise ApplicationError("No such upload.", code="upload_not_found", status=404)
+            raise ApplicationError(_("No such upload."), code="upload_not_found", status=404)
         start = _range_start(request.headers.get("Content-Range", ""))
         received = uploads.upload_receive_local(upload=upload, data=request.data, start=start)
         return Response({"received": received, "size": upload.size})
@@ -113,4 +114,4 @@ def _range_start(header: str) -> int | None:
     try:
         return int(header.split()[1].split("-")[0])
     except (IndexError, ValueError) as error:
-        raise ApplicationError("Malformed Content-Range.", code="malformed_range") from error
+        raise ApplicationError(_("Malformed Content-Range."), code="malformed_range") from error

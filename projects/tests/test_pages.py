@@ -9,7 +9,8 @@ from PIL import Image
 from accounts.models import User
 from accounts.tests.factories import MembershipFactory
 from conftest import SHARED_DATA, SHARED_DATA_REQUIRED, jpeg_bytes
-from projects.models import Photo, Project
+from processing.models import Job
+from projects.models import Photo, PhotoVersion, Project
 from projects.tests.factories import ProjectFactory
 
 
@@ -53,7 +54,9 @@ def test_project_page_shows_signed_thumbnails(client, user, project, upload, wai
 
 
 @pytest.mark.django_db(transaction=True)
-def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(wait_for_ingest, capsys):
+def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(
+    wait_for_ingest, wait_for_job, client, capsys
+):
     call_command("seed_demo", data_dir=str(SHARED_DATA))
     call_command("seed_demo", data_dir=str(SHARED_DATA))
     output = capsys.readouterr().out
@@ -61,9 +64,21 @@ def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(wait_for_ingest,
     user = User.objects.get(email="demo@photolisting.local")
     assert Project.objects.filter(owner=user).count() == 1
     photos = Photo.objects.filter(project__owner=user)
-    if SHARED_DATA.exists() or SHARED_DATA_REQUIRED:
-        assert photos.count() == 5
-        assert {wait_for_ingest(p.id).status for p in photos} == {"ready"}
+    if not (SHARED_DATA.exists() or SHARED_DATA_REQUIRED):
+        return
+    assert photos.count() == 5
+    assert {wait_for_ingest(p.id).status for p in photos} == {"ready"}
+    # Processed examples: one Bright & airy job per photo, not a second batch on the re-run.
+    jobs = Job.objects.filter(project__owner=user)
+    assert sorted(str(job.photo_id) for job in jobs) == sorted(str(p.id) for p in photos)
+    assert {wait_for_job(job.id).status for job in jobs} == {"succeeded"}
+    assert {job.preset_name for job in jobs} == {"Bright & airy"}
+    assert PhotoVersion.objects.filter(photo__in=photos).count() == 5
+    # The pages show the result: a before/after on the photo page.
+    client.login(email="demo@photolisting.local", password="listing-demo-2026")
+    photo = photos.first()
+    page = client.get(f"/projects/{photo.project_id}/photos/{photo.id}/").content.decode()
+    assert 'id="compare"' in page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,8 +1,9 @@
-"""Creates the demo account, a demo project with real photos and a demo agency with a second
-member; safe to run again."""
+"""Creates the demo account, a demo project with real photos already enhanced (before/after to
+show), and a demo agency with a second member; safe to run again."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +15,12 @@ from accounts.selectors import membership_list
 from accounts.services import agency_create, membership_add, user_create_verified
 from billing.models import Plan, Subscription
 from billing.services import subscription_for
-from projects.models import Project
+from photolisting.errors import ApplicationError
+from processing.models import Job
+from processing.selectors import preset_get
+from processing.services import jobs_create
+from projects.models import Photo, Project
+from projects.selectors import photo_list
 from projects.services import photo_upload, project_create
 
 DEMO_EMAIL = "demo@photolisting.local"
@@ -29,6 +35,10 @@ DEMO_PHOTOS = (
     "camera/kitchen-iphone13.heic",
     "orientation/Portrait_6.jpg",
 )
+# A local preset (no AI provider needed), run on the demo photos so pages show before/after.
+DEMO_PRESET = "bright-airy"
+# Ingest runs in the worker beside the server; the demo's jobs need ready photos.
+INGEST_WAIT_SECONDS = 120
 
 
 class Command(BaseCommand):
@@ -52,6 +62,7 @@ class Command(BaseCommand):
                 user=user, name="12 Rue des Lilas", address="12 Rue des Lilas, Lyon"
             )
             self._upload_photos(user, project, Path(data_dir))
+        self._process_examples(user, project)
         agency = self._seed_team(user)
         self.stdout.write(
             self.style.SUCCESS(
@@ -88,3 +99,45 @@ class Command(BaseCommand):
             with path.open("rb") as handle:
                 photo_upload(user=user, project=project, upload=File(handle, name=path.name))
             self.stdout.write(f"  uploaded {relative}")
+
+    def _process_examples(self, user: User, project: Project) -> None:
+        """Runs the demo preset on every ready photo that has no version and no job yet, so a
+        second run adds nothing; the jobs finish in the background worker."""
+        photos = self._wait_for_ingest(user, project)
+        started = set(
+            Job.objects.filter(project=project)
+            .exclude(status__in=[Job.Status.FAILED, Job.Status.CANCELLED])
+            .values_list("photo_id", flat=True)
+        )
+        todo = [
+            photo
+            for photo in photos
+            if photo.status == Photo.Status.READY
+            and not photo.versions.all()
+            and photo.id not in started
+        ]
+        if not todo:
+            return
+        preset = preset_get(user=user, preset_ref=DEMO_PRESET)
+        try:
+            batch = jobs_create(user=user, photos=todo, preset=preset)
+        except ApplicationError as error:
+            self.stdout.write(f"  no processed examples: {error.message}")
+            return
+        self.stdout.write(f"  enhancing {len(todo)} photos with {preset.name} (batch {batch.id})")
+
+    def _wait_for_ingest(self, user: User, project: Project) -> list[Photo]:
+        """The project's photos once none is still being ingested (or after the wait runs out:
+        those left are enhanced on a later run)."""
+        deadline = time.monotonic() + INGEST_WAIT_SECONDS
+        while True:
+            photos = list(photo_list(user=user, project_id=str(project.id)))
+            waiting = [photo for photo in photos if photo.status in Photo.IN_FLIGHT]
+            if not waiting or time.monotonic() > deadline:
+                if waiting:
+                    self.stdout.write(
+                        f"  {len(waiting)} photos are still being ingested (is the worker "
+                        "running?); run seed_demo again to enhance them"
+                    )
+                return photos
+            time.sleep(0.5)
