@@ -183,6 +183,8 @@ def _page_strings() -> dict[str, str]:
         "duplicate": _("duplicate (hidden unless duplicates are shown)"),
         "upload_failed": _("Upload failed (%(status)s)"),
         "network_error": _("Network error: check your connection and try again."),
+        "retry_upload": _("Retry"),
+        "retry_upload_label": _("Retry the upload of %(name)s"),
         "still_processing": _("Still processing — refresh later"),
         "no_photos": _("Select at least one ready photo first (or upload some)."),
         "starting": _("Starting…"),

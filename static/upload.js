@@ -24,8 +24,33 @@
   }
 
   function enqueue(files) {
-    for (const file of files) queue.push({ file, li: row(file) });
+    // One Idempotency-Key per file, kept across retries: a retry after a cut connection that
+    // the server did receive returns the same photo instead of a copy.
+    for (const file of files) queue.push({ file, li: row(file), key: newKey() });
     pump();
+  }
+
+  function newKey() {
+    return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+  }
+
+  // A transfer that failed on the way (network, server busy) can be sent again; a file the
+  // server refused (wrong format, too large) cannot, and says why instead.
+  function offerRetry(item) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary retry-upload";
+    button.textContent = t("retry_upload");
+    button.setAttribute("aria-label", t("retry_upload_label", { name: item.file.name }));
+    button.addEventListener("click", () => {
+      button.remove();
+      item.li.querySelector(".state").className = "state";
+      item.li.querySelector(".state").textContent = t("waiting");
+      queue.push(item);
+      pump();
+    });
+    item.li.appendChild(button);
+    button.focus();
   }
 
   function pump() {
@@ -35,7 +60,8 @@
     }
   }
 
-  function upload({ file, li }) {
+  function upload(item) {
+    const { file, li, key } = item;
     const bar = li.querySelector("progress");
     const state = li.querySelector(".state");
     return new Promise((resolve) => {
@@ -45,7 +71,7 @@
       const xhr = new XMLHttpRequest();
       xhr.open("POST", api);
       xhr.setRequestHeader("X-CSRFToken", csrf);
-      xhr.setRequestHeader("Idempotency-Key", crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random());
+      xhr.setRequestHeader("Idempotency-Key", key);
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) {
           bar.value = Math.round((event.loaded / event.total) * 100);
@@ -62,10 +88,16 @@
         } else {
           state.textContent = (body.error && body.error.message) || t("upload_failed", { status: xhr.status });
           state.className = "state error";
+          if (xhr.status >= 500 || xhr.status === 429 || xhr.status === 0) offerRetry(item);
           resolve();
         }
       };
-      xhr.onerror = () => { state.textContent = t("network_error"); state.className = "state error"; resolve(); };
+      xhr.onerror = () => {
+        state.textContent = t("network_error");
+        state.className = "state error";
+        offerRetry(item);
+        resolve();
+      };
       xhr.send(form);
     });
   }

@@ -244,3 +244,34 @@ def test_off_peak_jobs_stay_on_view_and_failures_say_why(
     assert staging.is_disabled()
     assert "AI editing is not set up" in page.locator("#preset-unavailable").inner_text()
     assert page.locator("#preset option", has_text="Natural").is_enabled()
+
+
+def test_an_upload_cut_by_the_network_is_retried_from_its_row(
+    live_server, page, tmp_path, celery_worker_process
+):
+    from conftest import INTERIOR, shared_photo
+    from projects.models import Photo
+
+    user = UserFactory()
+    project = ProjectFactory(owner=user)
+    photo = tmp_path / "salon.jpg"
+    photo.write_bytes(shared_photo(INTERIOR))
+    log_in(page, live_server, user)
+    page.goto(f"{live_server.url}/projects/{project.id}/")
+
+    cut = {"count": 0}
+
+    def drop_first(route):
+        cut["count"] += 1
+        route.abort("connectionreset")
+
+    page.route("**/api/v1/photos/", drop_first, times=1)
+    page.set_input_files("#file-input", [str(photo)])
+    retry = page.get_by_role("button", name="Retry the upload of salon.jpg")
+    retry.wait_for(timeout=30_000)
+    assert cut["count"] == 1 and not Photo.objects.filter(project=project).exists()
+
+    retry.click()
+    page.locator("#photo-grid li.tile .pick").first.wait_for(timeout=60_000)
+    assert Photo.objects.filter(project=project).count() == 1
+    assert page.get_by_role("button", name="Retry the upload of salon.jpg").count() == 0
