@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from django.core import mail
 from django.db import connections
 
 from conftest import SHARED_DATA, require_shared
+from tests.test_project_page_browser import tile_order, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHOTOS = ("living-room.jpg", "kitchen.jpg", "bedroom.jpg")
@@ -86,19 +86,6 @@ def french_page(request, tmp_path):
         connections.close_all()
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def wait_until(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
-def tile_order(page) -> list[str]:
-    return page.eval_on_selector_all(
-        "#photo-grid li.tile", "tiles => tiles.map(t => t.dataset.photo)"
-    )
 
 
 def test_an_agent_signs_up_in_french_and_prepares_a_listing(

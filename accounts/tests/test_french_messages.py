@@ -10,6 +10,7 @@ from django.test import Client
 from accounts.models import Invitation, Membership
 from accounts.services import agency_create
 from accounts.tests.factories import MembershipFactory, UserFactory
+from billing.tests.test_team_pages import on_agency_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,17 +20,6 @@ FR = {"HTTP_ACCEPT_LANGUAGE": "fr"}
 def error_of(response, status: int) -> dict:
     assert response.status_code == status, response.content
     return response.json()["error"]
-
-
-def buy_agency_plan(agency, owner, stripe, deliver, client_for) -> None:
-    """The owner buys the Agency plan through the API; Stripe confirms by webhook."""
-    response = client_for(owner).post(
-        "/api/v1/billing/checkout", {"plan": "agency", "agency": agency.id}, format="json"
-    )
-    assert response.status_code == 200, response.content
-    session, subscription = stripe.complete_checkout(response.json()["url"].rsplit("/", 1)[-1])
-    assert deliver(stripe.event("checkout.session.completed", session)).status_code == 200
-    assert deliver(stripe.event("customer.subscription.created", subscription)).status_code == 200
 
 
 def test_already_member_and_missing_member_in_french(client_for):
@@ -56,7 +46,7 @@ def test_already_member_and_missing_member_in_french(client_for):
 def test_invitation_email_follows_the_inviters_language(stripe, deliver, client_for):
     owner = UserFactory()
     agency = agency_create(user=owner, name="Lyon Immo")
-    buy_agency_plan(agency, owner, stripe, deliver, client_for)
+    on_agency_plan(agency, owner, stripe, deliver, client_for)
     api = client_for(owner)
     members = f"/api/v1/agencies/{agency.id}/members/"
     mail.outbox.clear()
