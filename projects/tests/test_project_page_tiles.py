@@ -4,13 +4,14 @@ links that refuse tampering while older links keep opening until they expire."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import signing
 from PIL import Image
 
@@ -65,15 +66,16 @@ def _tiles(html: str) -> dict[str, str]:
 
 
 def _thumbnail(tile: str) -> str:
-    return re.search(r'<img src="([^"]+)"', tile).group(1)
+    return html.unescape(re.search(r'<img src="([^"]+)"', tile).group(1))
 
 
 def _api_thumbnail(api, photo: Photo, version: PhotoVersion | None) -> str:
+    """The same link as the API's: pages keep local links relative, S3's are absolute anyway."""
     body = api.get(f"/api/v1/photos/{photo.id}/").json()
     if version is None:
-        return urlsplit(body["urls"]["thumbnail"]).path
+        return body["urls"]["thumbnail"].removeprefix("http://testserver")
     (links,) = [v for v in body["versions"] if v["id"] == str(version.id)]
-    return urlsplit(links["urls"]["thumbnail"]).path
+    return links["urls"]["thumbnail"].removeprefix("http://testserver")
 
 
 def test_each_tile_shows_the_thumbnail_its_photo_is_delivered_as(api, user):
@@ -124,6 +126,9 @@ def test_tile_labels_follow_the_language_and_escape_the_name(api, user):
     assert 'placeholder="Pièce (ex. Cuisine)"' in french
 
 
+@pytest.mark.skipif(
+    settings.STORAGE_BACKEND == "s3", reason="the signed Django view serves local storage only"
+)
 @pytest.mark.django_db(transaction=True)  # the worker making the thumbnails reads the rows
 def test_a_tile_thumbnail_opens_and_a_tampered_one_does_not(api, client, project, ready_photos):
     first, second = ready_photos(2)
