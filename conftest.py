@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -381,3 +381,59 @@ def fetch(client):
             return error.code, dict(error.headers), error.read()
 
     return get
+
+
+# --- Browser: Debian's chromium driven by Playwright --------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# What every browser test module sets as its pytestmark.
+BROWSER_TEST = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+
+@pytest.fixture
+def chromium():
+    """Headless Debian Chromium (never a downloaded browser), closed after the test."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        # The ORM calls made inside Playwright's context opened their own connection.
+        connections.close_all()
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def page(chromium, request, tmp_path):
+    """A 1280×900 page; on a failing test, a full-page screenshot goes to $SCREENSHOT_DIR
+    (else the test's tmp_path), named after the test."""
+    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
+    failures = request.session.testsfailed
+    yield tab
+    # The call's report is logged (and counted) before fixtures are torn down.
+    if request.session.testsfailed > failures:
+        folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(folder / f"{request.node.name}.png"), full_page=True)
+
+
+def log_in(page, base_url: str, user) -> None:
+    """Through the login form, as a person would; lands on the dashboard."""
+    from accounts.tests.factories import PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

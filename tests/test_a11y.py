@@ -9,40 +9,18 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from accounts.models import Membership
 from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
-from conftest import INTERIOR, shared_photo
+from conftest import BROWSER_TEST, INTERIOR, shared_photo
 from projects.tests.factories import ProjectFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WIDTHS = (1366, 390)
 # Violations we cannot fix (third-party markup), by page: listed in known-violations.txt beside
 # the screenshots instead of failing. None today; an entry needs a reason.
 KNOWN: dict[str, set[str]] = {}
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        connections.close_all()
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
@@ -121,7 +99,7 @@ def _skip_link_comes_first(page, base: str) -> None:
 
 
 def test_main_pages_pass_axe_and_fit_a_phone_in_french(
-    live_server, browser, screenshots, celery_worker_process
+    live_server, chromium, screenshots, celery_worker_process
 ):
     user = UserFactory()
     project = ProjectFactory(owner=user, name="Maison Lumière")
@@ -145,7 +123,7 @@ def test_main_pages_pass_axe_and_fit_a_phone_in_french(
     problems: list[str] = []
     known: list[str] = []
     for width in WIDTHS:
-        context = browser.new_context(
+        context = chromium.new_context(
             viewport={"width": width, "height": 900},
             locale="fr-FR",
             extra_http_headers={"Accept-Language": "fr"},

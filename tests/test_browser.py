@@ -3,40 +3,12 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import pytest
-from django.db import connections
-
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import INTERIOR, shared_photo
+from accounts.tests.factories import UserFactory
+from conftest import BROWSER_TEST, INTERIOR, log_in, shared_photo
 from projects.tests.factories import ProjectFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page(viewport={"width": 1280, "height": 900})
-        # The ORM calls made inside Playwright's context opened their own connection.
-        connections.close_all()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+pytestmark = BROWSER_TEST
 
 
 def test_log_in_and_upload_several_photos_with_progress(
@@ -49,11 +21,7 @@ def test_log_in_and_upload_several_photos_with_progress(
     not_a_photo = tmp_path / "notes.txt"
     not_a_photo.write_text("not a photo")
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, user)
     page.click("text=Loft Croix-Rousse")
     page.wait_for_url(f"**/projects/{project.id}/")
 
@@ -97,10 +65,7 @@ def test_enhance_a_photo_and_compare_before_and_after(
         assert __import__("time").monotonic() < deadline
         __import__("time").sleep(0.1)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.select_option("#preset", label="Bright & airy")
     page.click("#run-preset")
@@ -124,10 +89,7 @@ def test_billing_page_upgrade_button_goes_to_checkout(
     live_server, page, stripe, celery_worker_process
 ):
     user = UserFactory()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/billing/")
     assert "Free" in page.locator("#current-plan h2").inner_text()
     assert page.locator(".usage .bar").count() == 2
@@ -161,10 +123,7 @@ def test_export_for_a_portal_and_share_the_gallery(
         assert time.monotonic() < deadline
         time.sleep(0.1)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.select_option("#portal", "seloger")
     page.click("#export")
@@ -194,11 +153,7 @@ def test_a_damaged_upload_says_why_and_can_be_deleted(
     cut = tmp_path / "salon.png"
     cut.write_bytes(damaged.png_truncated_pixels())
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.set_input_files("#file-input", [str(cut)])
 

@@ -14,20 +14,14 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.db import connections
 
-from conftest import SHARED_DATA, require_shared
+from conftest import BROWSER_TEST, SHARED_DATA, require_shared
 from tests.test_project_page_browser import tile_order, wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHOTOS = ("living-room.jpg", "kitchen.jpg", "bedroom.jpg")
 EMAIL = "agent.lyon@example.com"
 PASSWORD = "Une-longue-phrase-2026"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TEST
 
 # Builds File objects from the bytes the test passes in and drops them on the zone, the way the
 # browser hands a drag from the desktop to the page (Playwright cannot drag OS files).
@@ -59,33 +53,20 @@ class Shots:
 
 
 @pytest.fixture
-def french_page(request, tmp_path):
+def french_page(chromium, request, tmp_path):
     """A Chromium page whose browser speaks French; a failing test leaves a screenshot."""
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(
-            locale="fr-FR",
-            extra_http_headers={"Accept-Language": "fr"},
-            viewport={"width": 1280, "height": 900},
-        )
-        page = context.new_page()
-        shots = Shots(page, Path(os.environ.get("SCREENSHOT_DIR") or tmp_path))
-        failures = request.session.testsfailed
-        yield page, shots
-        # The call's report is logged (and counted) before fixtures are torn down.
-        if request.session.testsfailed > failures:
-            shots.take("failure")
-        connections.close_all()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    context = chromium.new_context(
+        locale="fr-FR",
+        extra_http_headers={"Accept-Language": "fr"},
+        viewport={"width": 1280, "height": 900},
+    )
+    page = context.new_page()
+    shots = Shots(page, Path(os.environ.get("SCREENSHOT_DIR") or tmp_path))
+    failures = request.session.testsfailed
+    yield page, shots
+    # The call's report is logged (and counted) before fixtures are torn down.
+    if request.session.testsfailed > failures:
+        shots.take("failure")
 
 
 def test_an_agent_signs_up_in_french_and_prepares_a_listing(

@@ -8,55 +8,12 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-from django.db import connections
-
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import SHARED_DATA, require_shared
+from accounts.tests.factories import UserFactory
+from conftest import BROWSER_TEST, SHARED_DATA, log_in, require_shared
 from projects.tests.factories import ProjectFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHOTOS = ("living-room.jpg", "kitchen.jpg", "bedroom.jpg")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
-
-
-@pytest.fixture
-def page(request, tmp_path):
-    """A Chromium page; on a failing test, a full-page screenshot goes to $SCREENSHOT_DIR
-    (else the test's tmp_path)."""
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself are still synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        failures = request.session.testsfailed
-        yield page
-        # The call's report is logged (and counted) before fixtures are torn down.
-        if request.session.testsfailed > failures:
-            folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
-            folder.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(folder / f"{request.node.name}.png"), full_page=True)
-        connections.close_all()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+pytestmark = BROWSER_TEST
 
 
 def wait_until(condition, timeout: float = 60) -> None:
@@ -82,7 +39,7 @@ def test_upload_enhance_reorder_export_and_share_without_reloading(
     files = [str(require_shared(SHARED_DATA / "interiors" / name)) for name in PHOTOS]
     user = UserFactory()
     project = ProjectFactory(owner=user, name="Maison des Canuts", listing_reference="MC-3")
-    log_in(page, live_server, user)
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.evaluate("window.sameDocument = true")
 
@@ -170,7 +127,7 @@ def test_duplicates_hidden_until_shown_and_delete_from_a_tile(
     photo = str(require_shared(SHARED_DATA / "interiors" / "kitchen.jpg"))
     user = UserFactory()
     project = ProjectFactory(owner=user)
-    log_in(page, live_server, user)
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.set_input_files("#file-input", [photo])
     page.locator("#photo-grid li.tile .pick").wait_for(timeout=60_000)
@@ -208,7 +165,7 @@ def test_off_peak_jobs_stay_on_view_and_failures_say_why(
         user=user, project=project, upload=ContentFile(shared_photo(INTERIOR), "salon.jpg")
     ).photo
     wait_until(lambda: Photo.objects.get(id=photo.id).status == "ready")
-    log_in(page, live_server, user)
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
     tile = page.locator(f'#photo-grid li.tile[data-photo="{photo.id}"]')
 
@@ -256,7 +213,7 @@ def test_an_upload_cut_by_the_network_is_retried_from_its_row(
     project = ProjectFactory(owner=user)
     photo = tmp_path / "salon.jpg"
     photo.write_bytes(shared_photo(INTERIOR))
-    log_in(page, live_server, user)
+    log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
 
     cut = {"count": 0}

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connections
 
 from accounts.models import Agency, Invitation, Membership, User
 from accounts.services import agency_create
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, UserFactory
 from billing.models import Subscription
+from conftest import CHROMIUM, log_in
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -370,32 +370,6 @@ def test_seed_demo_adds_a_demo_agency_with_a_colleague_and_is_repeatable(tmp_pat
 
 # --- In a real browser --------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser.new_page(viewport={"width": 390, "height": 844})
-        connections.close_all()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-
-def log_in(page, base_url: str, user: User) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
@@ -409,6 +383,7 @@ def test_owner_invites_a_colleague_who_then_sees_the_agency_project(
     on_agency_plan(agency, owner, stripe, deliver, client_for)
     project_create(user=owner, agency=agency, name="Appartement Ainay")
     screenshot = Path(os.environ.get("SCREENSHOT_DIR", tmp_path)) / "team.png"
+    page.set_viewport_size({"width": 390, "height": 844})
     try:
         log_in(page, live_server.url, owner)
         page.click("header >> text=Team")

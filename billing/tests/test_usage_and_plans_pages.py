@@ -3,20 +3,19 @@ are free) and the usage page with its server-drawn charts."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.tests.factories import PASSWORD, MembershipFactory
+from accounts.tests.factories import MembershipFactory
 from billing.charts import BOTTOM, HEIGHT, TOP
 from billing.models import Plan, UsageCounter
+from conftest import CHROMIUM, log_in
 from processing.models import Job
 from projects.tests.factories import ProjectFactory
 
@@ -315,70 +314,40 @@ def test_usage_page_per_member_for_an_agency(client, user, project, ready_photos
 
 # --- In a real browser ----------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 def test_billing_and_usage_pages_fit_a_phone_and_work_from_the_keyboard(
-    live_server, tmp_path, stripe, ready_photos, api, user, celery_worker_process
+    live_server, page, stripe, ready_photos, api, user, celery_worker_process
 ):
-    from playwright.sync_api import sync_playwright
-
     membership = MembershipFactory(user=user, role=Membership.Role.OWNER)
     membership.agency.name = "Agence Immobilière du Vieux-Lyon et des Pentes"
     membership.agency.save()
     photos = ready_photos(2)
     assert start(api, photos, "natural").status_code == 202
-    screenshots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
-            page = browser.new_page(viewport={"width": 360, "height": 780})
-            try:
-                page.goto(f"{live_server.url}/accounts/login/")
-                page.fill("input[name=login]", user.email)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{live_server.url}/")
-                for path in ("/billing/", "/usage/", f"/usage/?agency={membership.agency_id}"):
-                    page.goto(f"{live_server.url}{path}")
-                    overflow = page.evaluate(
-                        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                    )
-                    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+    page.set_viewport_size({"width": 360, "height": 780})
+    log_in(page, live_server.url, user)
+    for path in ("/billing/", "/usage/", f"/usage/?agency={membership.agency_id}"):
+        page.goto(f"{live_server.url}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
 
-                page.goto(f"{live_server.url}/usage/")
-                chart = page.get_by_role("img", name="Processed photos per day")
-                assert chart.count() == 1
-                assert page.locator("#chart-processed rect[data-value='2']").count() == 1
-                page.locator("#chart-processed summary").focus()
-                page.keyboard.press("Enter")
-                assert page.locator("#chart-processed table").is_visible()
+    page.goto(f"{live_server.url}/usage/")
+    chart = page.get_by_role("img", name="Processed photos per day")
+    assert chart.count() == 1
+    assert page.locator("#chart-processed rect[data-value='2']").count() == 1
+    page.locator("#chart-processed summary").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#chart-processed table").is_visible()
 
-                page.goto(f"{live_server.url}/billing/")
-                page.get_by_label("Billing", exact=True).first.focus()
-                page.keyboard.press("Tab")
-                focused = page.evaluate("document.activeElement.textContent.trim()")
-                assert focused == "Choose Premium"
-                outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-                assert outline != "none", "the focused button shows where focus is"
-                page.keyboard.press("Enter")
-                page.wait_for_url(f"{stripe.base_url}/checkout/**")
-            except Exception:
-                page.screenshot(path=str(screenshots / "billing-failure.png"), full_page=True)
-                raise
-            finally:
-                connections.close_all()
-                browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    page.goto(f"{live_server.url}/billing/")
+    page.get_by_label("Billing", exact=True).first.focus()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Choose Premium"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused button shows where focus is"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{stripe.base_url}/checkout/**")

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.core.files.storage import storages
-from django.db import connections
 from PIL import Image
 
 from accounts.models import Membership
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, UserFactory
 from billing.models import UsageCounter
+from conftest import CHROMIUM, log_in
 from imaging.ops import REGISTRY
 from processing.models import Job, Preset
 from projects.models import Photo, PhotoVersion, Rendition
@@ -343,7 +343,6 @@ def test_preview_refuses_invalid_operations_field_by_field(api, ready_photos):
 
 # --- In a real browser ---------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "tests" / "vendor" / "axe.min.js"
 
 
@@ -358,23 +357,6 @@ def _serious_axe_violations(page) -> list[str]:
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield tab
-        connections.close_all()
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.mark.browser
@@ -402,11 +384,7 @@ def test_build_preview_and_save_a_two_step_preset_in_the_browser(
 
     screenshot = Path(os.environ.get("SCREENSHOT_DIR", tmp_path)) / "preset-builder-failed.png"
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("input[name=login]", user.email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server.url, user)
         page.goto(f"{live_server.url}/presets/")
         assert page.locator("#id_operations").is_disabled()  # the builder replaces the JSON
 

@@ -5,18 +5,15 @@ named after the photo and the preset."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from django.test import Client
 from PIL import Image
 
-from accounts.tests.factories import PASSWORD, UserFactory
-from conftest import INTERIOR, jpeg_bytes, shared_photo
+from accounts.tests.factories import UserFactory
+from conftest import CHROMIUM, INTERIOR, jpeg_bytes, log_in, shared_photo
 from delivery.models import Export
 from projects.models import Photo
 
@@ -266,65 +263,37 @@ def test_photo_page_in_french(api, kitchen, project):
 
 # --- In a real browser -----------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed")
 def test_deliver_an_older_version_then_revert_in_the_browser(
-    live_server, celery_worker_process, kitchen, user, project, tmp_path
+    live_server, celery_worker_process, kitchen, user, project, page
 ):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    shots = Path(os.environ.get("SCREENSHOT_DIR", tmp_path))
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                ],
-            )
-            page = browser.new_page(viewport={"width": 360, "height": 800})
-            try:
-                page.goto(f"{live_server.url}/accounts/login/")
-                page.fill("input[name=login]", user.email)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{live_server.url}/")
-                page.goto(f"{live_server.url}{page_url(project, kitchen['id'])}")
+    page.set_viewport_size({"width": 360, "height": 800})
+    log_in(page, live_server.url, user)
+    page.goto(f"{live_server.url}{page_url(project, kitchen['id'])}")
 
-                older = page.locator(f'li[data-version="{kitchen["older"]}"]')
-                newest = page.locator(f'li[data-version="{kitchen["newest"]}"]')
-                original = page.locator('li[data-version="original"]')
-                expect(newest.locator(".delivered-tag")).to_be_visible()
-                # Keyboard only: focus the older version's button and press Enter.
-                button = older.get_by_role("button", name=re.compile("Deliver this version"))
-                button.focus()
-                page.keyboard.press("Enter")
-                page.wait_for_load_state()
-                expect(page.locator(".messages")).to_contain_text("This version is now delivered.")
-                expect(older.locator(".delivered-tag")).to_be_visible()
-                expect(newest.get_by_role("button")).to_be_visible()
-                expect(page.locator("#compare .label.right")).to_have_text("After · Natural")
-                assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    older = page.locator(f'li[data-version="{kitchen["older"]}"]')
+    newest = page.locator(f'li[data-version="{kitchen["newest"]}"]')
+    original = page.locator('li[data-version="original"]')
+    expect(newest.locator(".delivered-tag")).to_be_visible()
+    # Keyboard only: focus the older version's button and press Enter.
+    button = older.get_by_role("button", name=re.compile("Deliver this version"))
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    expect(page.locator(".messages")).to_contain_text("This version is now delivered.")
+    expect(older.locator(".delivered-tag")).to_be_visible()
+    expect(newest.get_by_role("button")).to_be_visible()
+    expect(page.locator("#compare .label.right")).to_have_text("After · Natural")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
-                original.get_by_role("button", name="Revert to the original").click()
-                expect(page.locator(".messages")).to_contain_text("The original is delivered")
-                expect(original.locator(".delivered-tag")).to_be_visible()
-                expect(older.get_by_role("button")).to_be_visible()
-                assert page.evaluate("document.documentElement.scrollWidth") <= 360
-                photo = Photo.objects.get(id=kitchen["id"])
-                assert photo.deliver_original and photo.delivered_version_id is None
-            except Exception:
-                page.screenshot(path=str(shots / "photo-versions-failure.png"), full_page=True)
-                raise
-            finally:
-                connections.close_all()
-                browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    original.get_by_role("button", name="Revert to the original").click()
+    expect(page.locator(".messages")).to_contain_text("The original is delivered")
+    expect(original.locator(".delivered-tag")).to_be_visible()
+    expect(older.get_by_role("button")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    photo = Photo.objects.get(id=kitchen["id"])
+    assert photo.deliver_original and photo.delivered_version_id is None
