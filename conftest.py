@@ -158,6 +158,7 @@ def celery_worker_process(
         "CELERY_VISIBILITY_TIMEOUT": "6",
         "OPENAI_BASE_URL": settings.OPENAI_BASE_URL,
         "OPENAI_API_KEY": settings.OPENAI_API_KEY,
+        "OPENAI_ADMIN_KEY": settings.OPENAI_ADMIN_KEY,
         "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
         "STRIPE_API_BASE": settings.STRIPE_API_BASE,
         "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET,
@@ -184,13 +185,15 @@ def openai_fake():
     server, state = openai_server.start()
     settings.OPENAI_BASE_URL = f"http://127.0.0.1:{server.server_port}/v1"
     settings.OPENAI_API_KEY = openai_server.API_KEY
+    settings.OPENAI_ADMIN_KEY = openai_server.ADMIN_KEY
     yield server, state
     server.shutdown()
 
 
 @pytest.fixture
 def openai(openai_fake):
-    """The fake's state, reset for this test: ``openai.plan(429)``, ``openai.calls``."""
+    """The fake's state, reset for this test: ``openai.plan(429)``, ``openai.calls``,
+    ``openai.down = True``."""
     _, state = openai_fake
     state.reset()
     yield state
@@ -328,6 +331,14 @@ def user(db):
 
 
 @pytest.fixture
+def premium(user):
+    """The test user on the Premium plan (exports, own watermark), as tests of those need."""
+    from billing.tests.factories import SubscriptionFactory
+
+    return SubscriptionFactory(user=user)
+
+
+@pytest.fixture
 def client_for():
     def make(user) -> APIClient:
         client = APIClient()
@@ -367,11 +378,14 @@ def _named(data: bytes, name: str) -> io.BytesIO:
 
 @pytest.fixture
 def fetch(client):
-    """GETs a signed link, local (through Django) or presigned S3 (over HTTP)."""
+    """GETs a signed link, local (through Django) or presigned S3 (over HTTP), following a
+    redirect as a browser does (a share gallery's files redirect to the signed file)."""
 
     def get(url: str) -> tuple[int, dict, bytes]:
         if url.startswith("http://testserver") or url.startswith("/"):
             response = client.get(url.removeprefix("http://testserver"))
+            if response.status_code in (301, 302, 303, 307, 308):
+                return get(response["Location"])
             body = b"".join(response.streaming_content) if response.streaming else response.content
             return response.status_code, dict(response.headers), body
         try:
@@ -417,8 +431,10 @@ def chromium():
 @pytest.fixture
 def page(chromium, request, tmp_path):
     """A 1280×900 page; on a failing test, a full-page screenshot goes to $SCREENSHOT_DIR
-    (else the test's tmp_path), named after the test."""
-    tab = chromium.new_page(viewport={"width": 1280, "height": 900})
+    (else the test's tmp_path), named after the test. Playwright's polling helpers
+    (``wait_for_function``) evaluate strings, which the pages' CSP forbids: the page bypasses
+    CSP, and the CSP itself is tested where it is set (tests/test_gateway.py)."""
+    tab = chromium.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     failures = request.session.testsfailed
     yield tab
     # The call's report is logged (and counted) before fixtures are torn down.

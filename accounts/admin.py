@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import Agency, Membership, User
+from accounts.models import Agency, Invitation, Membership, User
+from accounts.services import invitation_resend, user_disable, user_sessions_end
+from photolisting.errors import ApplicationError
 
 
 @admin.register(User)
@@ -18,12 +22,39 @@ class UserAdmin(DjangoUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["last_login", "date_joined"]
+    actions = ["disable_users", "end_sessions"]
+
+    @admin.action(description=_("Disable selected users and end their sessions"))
+    def disable_users(self, request, queryset) -> None:
+        users = list(queryset.exclude(pk=request.user.pk))
+        ended = sum(user_disable(user=user) for user in users)
+        self.message_user(
+            request,
+            ngettext(
+                "%(users)d user disabled, %(sessions)d session(s) ended.",
+                "%(users)d users disabled, %(sessions)d session(s) ended.",
+                len(users),
+            )
+            % {"users": len(users), "sessions": ended},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Sign selected users out everywhere (browser and apps)"))
+    def end_sessions(self, request, queryset) -> None:
+        ended = sum(user_sessions_end(user=user) for user in queryset)
+        self.message_user(
+            request,
+            ngettext("%(sessions)d session ended.", "%(sessions)d sessions ended.", ended)
+            % {"sessions": ended},
+            messages.SUCCESS,
+        )
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Agency)
@@ -47,4 +78,33 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     list_select_related = ["user", "agency"]
     search_fields = ["user__email", "agency__name"]
-    raw_id_fields = ["user", "agency"]
+    autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "agency", "role", "invited_by", "expires_at", "accepted_at"]
+    list_filter = ["role", "accepted_at"]
+    list_select_related = ["agency", "invited_by"]
+    search_fields = ["email", "agency__name"]
+    fields = ["email", "agency", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    readonly_fields = fields  # invitations are made by agency admins on the team page
+    actions = ["resend"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=_("Send selected invitations again"))
+    def resend(self, request, queryset) -> None:
+        sent = 0
+        for invitation in queryset:
+            try:
+                invitation_resend(invitation=invitation)
+                sent += 1
+            except ApplicationError as error:
+                self.message_user(request, f"{invitation.email}: {error.message}", messages.WARNING)
+        self.message_user(
+            request,
+            ngettext("%d invitation sent again.", "%d invitations sent again.", sent) % sent,
+            messages.SUCCESS,
+        )

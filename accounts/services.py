@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone, translation
@@ -16,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Agency, Invitation, Membership, User
 from accounts.permissions import require_agency_manager
 from accounts.signals import seat_requested, seats_changed
+from imaging import decode
 from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
 
 INVITATION_TTL = timedelta(days=14)
@@ -169,6 +174,45 @@ def agency_create(*, user: User, name: str) -> Agency:
     return agency
 
 
+LOGO_MAX_BYTES = 5 * 1024 * 1024
+LOGO_LONG_EDGE = 600
+
+
+def agency_branding_update(
+    *, agency: Agency, by: User, watermark_text: str, logo: bytes | None = None
+) -> Agency:
+    """The agency's watermark text and logo, set by its owners and admins. Whether the plan
+    includes branding is billing's to ask first. A new logo is checked like a photo and stored
+    under a fresh key, so links to the old one never show the new one; the old file goes once
+    the change has committed."""
+    _check_manager(agency, by)
+    fields = {"watermark_text": watermark_text.strip()[:120]}
+    if logo is not None:
+        if len(logo) > LOGO_MAX_BYTES:
+            raise ApplicationError(
+                _("The logo is too large; keep it under 5 MB."), code="logo_too_large"
+            )
+        try:
+            png = decode.decode_logo(
+                logo, max_pixels=settings.PHOTO_MAX_PIXELS, long_edge=LOGO_LONG_EDGE
+            )
+        except decode.ImageRejected as error:
+            raise ApplicationError(
+                _("This logo cannot be read: use a PNG, JPEG or WebP image."),
+                code=f"logo_{error.code}",
+            ) from error
+        old_key = agency.logo_key
+        fields["logo_key"] = storages["originals"].save(
+            f"agencies/{agency.pk}/logo-{secrets.token_hex(6)}.png", ContentFile(png)
+        )
+        if old_key:
+            transaction.on_commit(lambda: storages["originals"].delete(old_key))
+    for name, value in fields.items():
+        setattr(agency, name, value)
+    agency.save(update_fields=list(fields))
+    return agency
+
+
 # --- Accounts' own lifecycle --------------------------------------------------------------------
 
 
@@ -199,6 +243,42 @@ def user_inactivity_clear(*, user: User) -> None:
 def user_delete(*, user: User) -> None:
     """The account and what hangs on it in the database; stored files are the caller's job."""
     user.delete()
+
+
+@transaction.atomic
+def user_disable(*, user: User) -> int:
+    """Staff switch an account off: it can no longer sign in, and its open sessions end now.
+    Returns the sessions ended."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    return user_sessions_end(user=user)
+
+
+def user_sessions_end(*, user: User) -> int:
+    """Ends every open session of the user, browser and app alike: an app's access and refresh
+    tokens live in a session (stateful JWT validation), so they stop working at once. Returns
+    the sessions ended.
+
+    Sessions are not indexed by user, so they are read; this is a rare staff action. Each is
+    ended through the session engine, so a copy in the cache (``cached_db``) goes too."""
+    ended = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get("_auth_user_id") == str(user.pk)
+    ]
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    for session_key in ended:
+        store.delete(session_key)
+    return len(ended)
+
+
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """Sends an open invitation again, valid for a fresh period from now."""
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted."), code="invitation_accepted")
+    invitation.expires_at = timezone.now() + INVITATION_TTL
+    invitation.save(update_fields=["expires_at"])
+    transaction.on_commit(lambda: _send_invitation(invitation))
+    return invitation
 
 
 # --- Team page: open invitations and the seats they hold ----------------------------------------

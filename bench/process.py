@@ -40,10 +40,10 @@ def main() -> None:
     import numpy as np
 
     from imaging import decode
+    from imaging.decode import RENDITION_SPECS
     from imaging.engine import run_pipeline
     from imaging.ops import REGISTRY, OperationContext, validate_operations
     from processing.services import PRESETS_FILE
-    from projects.services import RENDITION_SPECS
 
     if not PHOTO.exists():
         sys.exit(f"bench photo not found: {PHOTO}")

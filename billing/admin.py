@@ -32,7 +32,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "plan", "status", "current_period_end", "grace_until"]
     list_filter = ["plan", "status"]
     list_select_related = ["user", "agency", "plan"]
-    raw_id_fields = ["user", "agency"]
+    autocomplete_fields = ["user", "agency"]
     search_fields = ["user__email", "agency__name", "stripe_customer_id", "stripe_subscription_id"]
     readonly_fields = ["stripe_customer_id", "stripe_subscription_id", "created_at", "updated_at"]
     inlines = [InvoiceInline]

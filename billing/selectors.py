@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
 from billing.charts import BarChart, bar_chart
-from billing.models import Plan, Subscription, UsageCounter, UsageRecord
+from billing.entitlements import FEATURE_LABELS
+from billing.models import Invoice, Plan, Subscription, UsageCounter, UsageRecord
 from billing.services import (
     DEFAULT_PLAN,
     METRIC_LABELS,
@@ -30,12 +31,6 @@ STATUS_LABELS = {
     Subscription.Status.PAST_DUE: gettext_lazy("Payment overdue"),
     Subscription.Status.UNPAID: gettext_lazy("Unpaid"),
     Subscription.Status.CANCELED: gettext_lazy("Cancelled"),
-}
-FEATURE_LABELS = {
-    "custom_watermark": gettext_lazy("Your own watermark"),
-    "offpeak_lane": gettext_lazy("Off-peak economy lane"),
-    "exports": gettext_lazy("Portal exports"),
-    "branding": gettext_lazy("Agency branding"),
 }
 
 
@@ -264,3 +259,48 @@ def _ranking_chart(chart_id: str, title: str, rows: list[dict]) -> BarChart:
         % {"total": sum(value for _, value in points)},
         points=points,
     )
+
+
+def plan_code_of(user_id: int | None, agency_id: int | None) -> str:
+    """The plan a usage event counts under: the agency's when there is one, else the user's
+    (analytics asks; see ``analytics.events.plan_resolver_set``)."""
+    if agency_id is None and user_id is None:
+        return ""
+    owner = {"agency_id": agency_id} if agency_id is not None else {"user_id": user_id}
+    code = Subscription.objects.filter(**owner).values_list("plan__code", flat=True).first()
+    return code or DEFAULT_PLAN
+
+
+MRR_STATUSES = [
+    Subscription.Status.ACTIVE,
+    Subscription.Status.TRIALING,
+    Subscription.Status.PAST_DUE,
+]
+
+
+def monthly_recurring_revenue() -> dict[str, int]:
+    """Currency → minor units per month: each paying subscription's latest paid invoice, a
+    yearly one divided by 12 (plans carry Stripe price ids, not amounts)."""
+    latest = Invoice.objects.filter(subscription=OuterRef("pk"), amount_paid__gt=0).order_by(
+        "-created"
+    )
+    paying = (
+        Subscription.objects.filter(status__in=MRR_STATUSES)
+        .annotate(
+            paid=Subquery(latest.values("amount_paid")[:1]),
+            currency=Subquery(latest.values("currency")[:1]),
+        )
+        .exclude(paid=None)
+        .values_list("paid", "currency", "interval")
+    )
+    totals: dict[str, int] = {}
+    for paid, currency, interval in paying:
+        monthly = paid // 12 if interval == "year" else paid
+        totals[currency] = totals.get(currency, 0) + monthly
+    return totals
+
+
+def plan_mix() -> list[tuple[str, str, int]]:
+    """(plan code, name, subscriptions on it); subjects without a row are on Free."""
+    counts = dict(Subscription.objects.values_list("plan__code").annotate(n=Count("id")).order_by())
+    return [(plan.code, plan.name, counts.get(plan.code, 0)) for plan in Plan.objects.all()]

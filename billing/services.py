@@ -20,6 +20,7 @@ from accounts.permissions import agency_manager_emails
 from billing.models import Plan, QuotaGrant, Subscription, UsageCounter, UsageRecord
 from integrations.services import event_emit
 from photolisting.errors import ApplicationError
+from photolisting.observability import QUOTA_REFUSALS
 from projects.models import Project
 
 PLANS_FILE = Path(__file__).with_name("plans.json")
@@ -149,6 +150,7 @@ def quota_reserve(
             used = UsageCounter.objects.get(
                 subject=subject.key, period_start=subject.period_start, metric=metric
             ).used
+            QUOTA_REFUSALS.labels(metric, QuotaExceeded.code).inc()
             raise QuotaExceeded(
                 gettext(
                     "Your %(plan)s plan includes %(limit)s %(label)s per period and "
@@ -178,6 +180,7 @@ def quota_reserve(
             and _take(member_key(member), subject.period_start, metric, amount, cap) is None
         )
         if member_over:
+            QUOTA_REFUSALS.labels(metric, "member_limit_exceeded").inc()
             raise QuotaExceeded(
                 gettext(
                     "Your agency allows you %(cap)s %(label)s per period; ask an agency admin "

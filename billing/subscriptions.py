@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Agency, Membership, User
 from accounts.permissions import manageable_by
+from analytics.events import Kind, record
 from billing.models import Plan, Subscription
 from billing.services import DEFAULT_PLAN, billing_contacts, plan_name, subscription_for
 from photolisting.errors import ApplicationError, PermissionDenied
@@ -242,6 +243,7 @@ def subscription_sync(stripe_subscription) -> Subscription | None:
     item = stripe_subscription["items"]["data"][0]
     price_id = item["price"]["id"]
     status = stripe_subscription["status"]
+    was = (local.plan.code, local.status)
     if status in ENDED_STATUSES:
         if local.stripe_subscription_id not in ("", stripe_subscription["id"]):
             return local  # an old subscription ending does not touch the current one
@@ -281,6 +283,14 @@ def subscription_sync(stripe_subscription) -> Subscription | None:
         else:
             local.grace_until = None
     local.save()
+    if (local.plan.code, local.status) != was:
+        record(
+            Kind.SUBSCRIPTION_CHANGED,
+            user_id=local.user_id,
+            agency_id=local.agency_id,
+            plan=local.plan.code,
+            metadata={"from": {"plan": was[0], "status": was[1]}, "status": local.status},
+        )
     return local
 
 

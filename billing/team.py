@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 from accounts import services as team
 from accounts.models import Agency, Invitation, Membership
 from accounts.permissions import can_manage_agency
-from accounts.selectors import agency_get_for_member, membership_list
+from accounts.selectors import agency_get_for_member, agency_logo_url, membership_list
+from billing.entitlements import entitlements_for
 from billing.services import plan_name, subscription_for
 from photolisting.api import get_visible
 from photolisting.errors import ApplicationError
@@ -54,6 +55,13 @@ OWNER_REMOVE_REFUSAL = gettext_lazy("The agency's owner cannot be removed or lea
 
 class AgencyForm(forms.Form):
     name = forms.CharField(max_length=200, label=gettext_lazy("Agency name"))
+
+
+class BrandingForm(forms.Form):
+    watermark_text = forms.CharField(
+        max_length=120, required=False, label=gettext_lazy("Watermark text")
+    )
+    logo = forms.FileField(required=False, label=gettext_lazy("Logo (PNG, JPEG or WebP)"))
 
 
 class InviteForm(forms.Form):
@@ -152,6 +160,7 @@ def team_agency_page(request: HttpRequest, agency_id: str) -> HttpResponse:
         )
     plan = subscription_for(agency=agency).plan
     used = team.seats_held(agency=agency)
+    entitlements = entitlements_for(agency=agency)
     return render(
         request,
         "billing/team_agency.html",
@@ -172,6 +181,9 @@ def team_agency_page(request: HttpRequest, agency_id: str) -> HttpResponse:
             "seats_used": used,
             "seats_left": max(0, plan.seats - used),
             "role_choices": NEW_MEMBER_ROLES,
+            "branding_allowed": entitlements.allows("branding"),
+            "branding_reason": entitlements.reason("branding"),
+            "logo_url": agency_logo_url(agency),
         },
     )
 
@@ -295,4 +307,31 @@ def team_invitation_cancel(
         _("The invitation to %(email)s is cancelled; its seat is free again.")
         % {"email": invitation.email},
     )
+    return redirect(_team_url(agency))
+
+
+@login_required
+@require_POST
+def team_branding(request: HttpRequest, agency_id: str) -> HttpResponse:
+    """The agency's logo and watermark text, on plans that include branding."""
+    agency = _agency_or_none(request, agency_id)
+    if agency is None:
+        return _not_found(request)
+    form = BrandingForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return redirect(_team_url(agency))
+    upload = form.cleaned_data["logo"]
+    try:
+        entitlements_for(agency=agency).require("branding")
+        team.agency_branding_update(
+            agency=agency,
+            by=request.user,
+            watermark_text=form.cleaned_data["watermark_text"],
+            logo=upload.read(team.LOGO_MAX_BYTES + 1) if upload else None,
+        )
+    except ApplicationError as error:
+        _refused(request, error, agency=agency.name)
+        return redirect(_team_url(agency))
+    messages.success(request, _("The agency's branding is saved."))
     return redirect(_team_url(agency))

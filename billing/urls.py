@@ -10,6 +10,7 @@ urlpatterns = [
     path("team/", team.team_page, name="team"),
     path("team/<str:agency_id>/", team.team_agency_page, name="team-agency"),
     path("team/<str:agency_id>/invite", team.team_invite, name="team-invite"),
+    path("team/<str:agency_id>/branding", team.team_branding, name="team-branding"),
     path(
         "team/<str:agency_id>/members/<str:membership_id>/",
         team.team_member_update,

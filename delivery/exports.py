@@ -18,11 +18,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from analytics.events import Kind, record
+from billing.entitlements import entitlements_of
 from delivery.models import Export
 from delivery.selectors import deliverable_photos
 from imaging import decode
@@ -54,9 +56,11 @@ class PortalProfile:
     aspect: str
     max_photos: int
     file_name: str
+    other_orientation: str = "letterbox"  # a portrait photo for a landscape aspect, or the reverse
 
     def operations(self) -> list[dict]:
-        steps = [{"op": "crop", "params": {"aspect": self.aspect}}] if self.aspect else []
+        crop = {"aspect": self.aspect, "other_orientation": self.other_orientation, "max_cut": 0.1}
+        steps = [{"op": "crop", "params": crop}] if self.aspect else []
         return [
             *steps,
             {"op": "resize", "params": {"width": self.max_width, "height": self.max_height}},
@@ -67,15 +71,23 @@ class PortalProfile:
         ]
 
     def output_size(self, width: int, height: int) -> tuple[int, int]:
-        """What a photo of this size becomes (crop to the aspect, shrink to fit, never enlarge)."""
+        """What a photo of this size becomes (crop or letterbox to the aspect, shrink to fit,
+        never enlarge)."""
         if self.aspect:
             ratio_w, ratio_h = (float(v) for v in self.aspect.split(":"))
             ratio = ratio_w / ratio_h
-            width, height = (
+            turned = (width < height and ratio > 1) or (width > height and ratio < 1)
+            padded = turned and self.other_orientation == "letterbox"
+            cropped = (
                 (round(height * ratio), height)
                 if width / height > ratio
                 else (width, round(width / ratio))
             )
+            padded = padded or 1 - cropped[0] * cropped[1] / (width * height) > 0.1
+            if (width / height > ratio) != padded:
+                width = round(height * ratio)
+            else:
+                height = round(width / ratio)
         scale = min(1.0, self.max_width / width, self.max_height / height)
         return round(width * scale), round(height * scale)
 
@@ -134,12 +146,34 @@ def export_check(profile: PortalProfile, photos: list[Photo]) -> None:
         )
 
 
+def export_warnings(profile: PortalProfile, photos: list[Photo]) -> dict[str, str]:
+    """Photos the portal will get smaller than it asks (they are never enlarged): allowed, but
+    the agent should know before a portal shows them small."""
+    warnings = {}
+    for photo in photos:
+        width, height = profile.output_size(*_source_size(photo))
+        if width < profile.max_width and height < profile.max_height:
+            warnings[str(photo.id)] = _(
+                "%(photo)s will be %(width)s×%(height)s: smaller than the "
+                "%(max_width)s×%(max_height)s %(portal)s asks for (photos are never enlarged)"
+            ) % {
+                "photo": str(photo),
+                "width": width,
+                "height": height,
+                "max_width": profile.max_width,
+                "max_height": profile.max_height,
+                "portal": profile.name,
+            }
+    return warnings
+
+
 @transaction.atomic
 def export_create(
     *, user: User, project: Project, profile_code: str, photos: list[Photo] | None = None
 ) -> Export:
     """Checks the portal's rules, then queues the build. ``photos`` (default: every ready photo
     that is not a duplicate) go in listing order whatever order they come in."""
+    entitlements_of(project).require("exports")
     profile = _profile(profile_code)
     if photos is None:
         photos = list(deliverable_photos(project))
@@ -154,10 +188,24 @@ def export_create(
         created_by=user,
         profile=profile.code,
         photo_ids=[str(photo.id) for photo in photos],
+        warnings=export_warnings(profile, photos),
+    )
+    record(
+        Kind.EXPORT,
+        user_id=user.id,
+        agency_id=project.agency_id,
+        project_id=project.id,
+        metadata={"export": str(export.id), "profile": profile.code, "photos": len(photos)},
     )
     from delivery.tasks import build_export
 
-    transaction.on_commit(lambda: build_export.apply_async(args=[str(export.id)], queue="process"))
+    # The ready e-mail goes out in the language of the request that asked for the export.
+    language = translation.get_language()
+    transaction.on_commit(
+        lambda: build_export.apply_async(
+            args=[str(export.id)], kwargs={"language": language}, queue="process"
+        )
+    )
     return export
 
 
@@ -182,7 +230,7 @@ def _rendered(photo: Photo, profile: PortalProfile) -> bytes:
     return run_pipeline(np.asarray(image), validate_operations(profile.operations()), context).data
 
 
-def export_build(*, export_id: str) -> Export | None:
+def export_build(*, export_id: str, language: str | None = None) -> Export | None:
     """Builds the file once (a redelivered task rebuilds and overwrites the same key)."""
     claimed = Export.objects.filter(
         id=export_id, status__in=[Export.Status.QUEUED, Export.Status.RUNNING]
@@ -245,24 +293,29 @@ def export_build(*, export_id: str) -> Export | None:
         },
     )
     if export.created_by:
-        values = {
-            "portal": profile.name,
-            "count": len(ordered),
-            "project": export.project.name,
-            "url": absolute_url(export_link(export)),
-            "hours": settings.TEMP_FILE_MAX_AGE_HOURS,
-        }
-        send_mail(
-            _("PhotoListing: your %(portal)s export is ready") % values,
-            _(
-                "%(count)s photo(s) of %(project)s, ready for %(portal)s:\n%(url)s\n"
-                "The link works for %(hours)s hours."
-            )
-            % values,
-            None,
-            [export.created_by.email],
-        )
+        with translation.override(language or settings.LANGUAGE_CODE):
+            _send_ready_mail(export, profile, len(ordered))
     return export
+
+
+def _send_ready_mail(export: Export, profile: PortalProfile, count: int) -> None:
+    values = {
+        "portal": profile.name,
+        "count": count,
+        "project": export.project.name,
+        "url": absolute_url(export_link(export)),
+        "hours": settings.TEMP_FILE_MAX_AGE_HOURS,
+    }
+    send_mail(
+        _("PhotoListing: your %(portal)s export is ready") % values,
+        _(
+            "%(count)s photo(s) of %(project)s, ready for %(portal)s:\n%(url)s\n"
+            "The link works for %(hours)s hours."
+        )
+        % values,
+        None,
+        [export.created_by.email],
+    )
 
 
 def export_link(export: Export) -> str | None:

@@ -33,6 +33,9 @@ class Export(models.Model):
     file_name = models.CharField(max_length=200, blank=True)
     bytes = models.PositiveBigIntegerField(default=0)
     error_message = models.CharField(max_length=500, blank=True)
+    warnings = models.JSONField(
+        default=dict, blank=True, help_text="Photo id → why the portal gets less than it asks."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

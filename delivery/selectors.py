@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from accounts.selectors import agency_logo_url
+from billing.entitlements import entitlements_of
 from photolisting.errors import NotFound
 from projects.models import Photo, Project
 from projects.selectors import in_listing_order
@@ -33,3 +35,12 @@ def selected_photos(project: Project, photo_ids: Iterable) -> list[Photo]:
             details={"photos": missing},
         )
     return photos
+
+
+def gallery_branding(project: Project) -> dict:
+    """The agency's name and logo on a shared gallery, when the agency's plan includes
+    branding; otherwise the gallery is PhotoListing's own."""
+    agency = project.agency
+    if agency is None or not entitlements_of(project).allows("branding"):
+        return {"agency": None, "logo": None}
+    return {"agency": agency, "logo": agency_logo_url(agency)}

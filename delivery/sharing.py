@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from analytics.events import Kind, record
 from delivery.models import ShareLink
 from delivery.selectors import deliverable_photos
 from photolisting.errors import ApplicationError, NotFound
@@ -22,6 +23,7 @@ from projects.selectors import in_listing_order
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
 PASSWORD_TRIES_PER_MINUTE = 5
+PASSWORD_MIN_LENGTH = 8  # with 5 tries a minute, short passwords fall in days
 
 
 def share_link_create(
@@ -37,6 +39,12 @@ def share_link_create(
     if not 1 <= days <= MAX_DAYS:
         raise ApplicationError(
             _("A share link lasts 1 to %(days)s days.") % {"days": MAX_DAYS}, code="invalid_expiry"
+        )
+    if password and len(password) < PASSWORD_MIN_LENGTH:
+        raise ApplicationError(
+            _("A share-link password needs at least %(count)s characters.")
+            % {"count": PASSWORD_MIN_LENGTH},
+            code="password_too_short",
         )
     return ShareLink.objects.create(
         token=secrets.token_urlsafe(24),
@@ -88,6 +96,13 @@ def share_link_check_password(link: ShareLink, password: str, client_ip: str) ->
 def share_link_record_view(link: ShareLink) -> None:
     ShareLink.objects.filter(pk=link.pk).update(
         view_count=F("view_count") + 1, last_viewed_at=timezone.now()
+    )
+    record(
+        Kind.SHARE_VIEW,
+        user_id=link.created_by_id,
+        agency_id=link.project.agency_id,
+        project_id=link.project_id,
+        metadata={"share_link": str(link.pk)},
     )
 
 

@@ -8,6 +8,6 @@ from delivery.exports import export_build
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
-def build_export(export_id: str) -> str | None:
-    export = export_build(export_id=export_id)
+def build_export(export_id: str, language: str | None = None) -> str | None:
+    export = export_build(export_id=export_id, language=language)
     return export.status if export else None

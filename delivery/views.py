@@ -3,7 +3,7 @@ gallery behind a share link."""
 
 from __future__ import annotations
 
-import mimetypes
+import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -16,11 +16,13 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from delivery.files import RangeNotSatisfiable, parse_range, read_span
+from delivery.selectors import gallery_branding
 from delivery.sharing import (
     ShareLinkGone,
     share_link_check_password,
@@ -29,7 +31,7 @@ from delivery.sharing import (
     shared_photos,
 )
 from photolisting.errors import ApplicationError, NotFound
-from photolisting.storage import LinkInvalid, file_etag, resolve_token, signed_url
+from photolisting.storage import LinkInvalid, file_etag, resolve_token
 from projects.links import delivered_links
 
 
@@ -80,6 +82,41 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+def _unlocked_key(link) -> str:
+    """The session key that says this visitor gave the link's password."""
+    return f"share:{link.pk}"
+
+
+SHARED_FILE_KINDS = ("thumbnail", "preview", "download")
+
+
+@require_GET
+def shared_file(request: HttpRequest, token: str, photo_id: str, kind: str) -> HttpResponse:
+    """A gallery's file through its share link: while the link is live (not revoked, not
+    expired, unlocked if it has a password) this redirects to a fresh signed link; afterwards
+    it is gone, so a link copied out of the gallery stops with it."""
+    try:
+        link = share_link_open(token)
+    except ShareLinkGone as gone:
+        return render(request, "delivery/share_gone.html", {"message": gone.message}, status=410)
+    except NotFound:
+        return render(request, "404.html", status=404)
+    if link.password_hash and not request.session.get(_unlocked_key(link)):
+        return redirect("shared-gallery", token=token)
+    try:
+        photo = shared_photos(link).filter(id=uuid.UUID(photo_id)).first()
+    except ValueError:
+        photo = None
+    allowed = kind in SHARED_FILE_KINDS and (kind != "download" or link.allow_download)
+    url = delivered_links(photo)[kind] if photo is not None and allowed else None
+    if url is None:
+        return render(request, "404.html", status=404)
+    response = redirect(url)
+    response["Cache-Control"] = "private, no-store"  # asked again each time: the link may end
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
     """The public gallery behind a share link (no account)."""
     try:
@@ -88,7 +125,7 @@ def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "delivery/share_gone.html", {"message": gone.message}, status=410)
     except NotFound:
         return render(request, "404.html", status=404)
-    unlocked = f"share:{link.pk}"
+    unlocked = _unlocked_key(link)
     if link.password_hash and not request.session.get(unlocked):
         error = None
         if request.method == "POST":
@@ -106,33 +143,28 @@ def shared_gallery(request: HttpRequest, token: str) -> HttpResponse:
     share_link_record_view(link)
     items = []
     for photo in shared_photos(link):
+        # Files go through the share link (shared_file), so they stop when it does.
         delivered = delivered_links(photo)
         items.append(
             {
                 "photo": photo,
-                "thumbnail": delivered["thumbnail"],
-                "preview": delivered["preview"],
-                "download": delivered["download"] if link.allow_download else None,
+                **{
+                    kind: reverse("shared-file", args=[token, photo.id, kind])
+                    if delivered[kind]
+                    else None
+                    for kind in ("thumbnail", "preview")
+                },
+                "download": reverse("shared-file", args=[token, photo.id, "download"])
+                if link.allow_download
+                else None,
                 "ai_edited": delivered["ai_edited"],
             }
         )
     response = render(
         request,
         "delivery/shared_gallery.html",
-        {"link": link, "items": items, "agency": link.project.agency, "logo": _logo(link)},
+        {"link": link, "items": items, **gallery_branding(link.project)},
     )
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
-
-
-def _logo(link) -> str | None:
-    """A signed link to the agency's logo, for a gallery of an agency's project."""
-    agency = link.project.agency
-    if agency is None or not agency.logo_key:
-        return None
-    content_type = mimetypes.guess_type(agency.logo_key)[0] or "image/png"
-    extension = agency.logo_key.rsplit(".", 1)[-1] if "." in agency.logo_key else "png"
-    return signed_url(
-        "originals", agency.logo_key, content_type=content_type, filename=f"logo.{extension}"
-    )

@@ -387,3 +387,19 @@ def decode_upright(data: bytes, *, max_pixels: int) -> tuple[Image.Image, bytes 
         elif decoded is image:
             decoded = image.copy()  # ``image`` is closed on the way out
         return _apply_orientation(decoded, orientation if orientation in range(1, 9) else 1), icc
+
+
+def decode_logo(data: bytes, *, max_pixels: int, long_edge: int) -> bytes:
+    """A logo for watermarks and galleries: any accepted format, checked like a photo, turned
+    upright, fitted within ``long_edge`` and stored as PNG with its transparency kept (a logo
+    flattened onto white would print a white box on every photo)."""
+    image_format = _accepted_format(data)
+    with _decoding(data, image_format), _open(data, image_format, max_pixels) as image:
+        orientation = image.getexif().get(_TAG_ORIENTATION, 1)
+        image.load()
+        logo = _to_display_mode(image).convert("RGBA")
+    logo = _apply_orientation(logo, orientation if orientation in range(1, 9) else 1)
+    logo.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    logo.save(out, format="PNG", optimize=True)
+    return out.getvalue()

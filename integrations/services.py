@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
 import logging
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 import uuid
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -31,28 +27,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agency, User
 from accounts.permissions import agency_manager_emails, require_agency_manager
+from integrations import outbound
 from integrations.models import EVENT_TYPES, WebhookDelivery, WebhookEndpoint
 from photolisting.errors import ApplicationError
+from photolisting.observability import WEBHOOK_DELIVERY_FAILURES
 
 logger = logging.getLogger(__name__)
 
 
 def _check_url(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        raise ApplicationError(_("The URL must be http(s)://host/…"), code="invalid_url")
-    if settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        return
-    if parsed.scheme != "https":
-        raise ApplicationError(_("Webhook URLs must use https."), code="invalid_url")
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, None)}
-    except socket.gaierror as error:
-        raise ApplicationError(_("The host name does not resolve."), code="invalid_url") from error
-    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise ApplicationError(
-            _("Webhook URLs must point to a public address."), code="invalid_url"
-        )
+    """At registration; every delivery checks again, hop by hop (integrations/outbound.py)."""
+    outbound.check_url(url)
 
 
 def endpoint_create(
@@ -153,27 +138,23 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         )
         return delivery
     body = json.dumps(delivery.payload).encode()
-    request = urllib.request.Request(
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "PhotoListing-Webhooks/1",
-            "PhotoListing-Event": delivery.event_type,
-            "PhotoListing-Delivery": str(delivery.id),
-            "PhotoListing-Signature": signature_header(endpoint.secret, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "PhotoListing-Webhooks/1",
+        "PhotoListing-Event": delivery.event_type,
+        "PhotoListing-Delivery": str(delivery.id),
+        "PhotoListing-Signature": signature_header(endpoint.secret, body),
+    }
     status, text, error = None, "", ""
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
-            status, text = response.status, response.read(500).decode("utf-8", "replace")
-    except urllib.error.HTTPError as failure:
-        status, text = failure.code, failure.read(500).decode("utf-8", "replace")
-        error = f"HTTP {failure.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as failure:
-        error = str(getattr(failure, "reason", failure))[:300]
+        answer = outbound.post(endpoint.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT)
+        status, text = answer.status, answer.body
+        if not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except outbound.TargetRefused as refused:  # nothing was sent there, nothing is kept
+        error = f"{refused.code}: {refused.message}"[:300]
+    except (http.client.HTTPException, TimeoutError, OSError) as failure:
+        error = str(failure)[:300]
     attempts = delivery.attempts + 1
     if status is not None and 200 <= status < 300:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
@@ -187,6 +168,7 @@ def delivery_attempt(*, delivery_id: str) -> WebhookDelivery | None:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=0)
         return WebhookDelivery.objects.get(pk=delivery.pk)
     final = attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+    WEBHOOK_DELIVERY_FAILURES.labels(str(final).lower()).inc()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.FAILED if final else WebhookDelivery.Status.PENDING,
         attempts=attempts,

@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import task_postrun, worker_process_init
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_process_init
+
+from photolisting import observability
 
 # Like manage.py, wsgi and asgi: production unless DJANGO_SETTINGS_MODULE says otherwise.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "photolisting.settings.production")
@@ -72,3 +74,18 @@ def give_back_freed_memory(**kwargs) -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+
+
+@before_task_publish.connect
+def carry_the_request_id(headers: dict, **kwargs) -> None:
+    observability.stamp_headers(headers)
+
+
+@task_prerun.connect
+def log_with_the_request_id(task_id: str, task, **kwargs) -> None:
+    observability.task_started(task_id, task)
+
+
+@task_postrun.connect
+def time_the_task(task_id: str, task, state: str | None = None, **kwargs) -> None:
+    observability.task_ended(task_id, task, state)

@@ -1,5 +1,11 @@
 """Runs generative edits for a job: right size in, full size out, masked pixels only, and a
-cache keyed by (input, operation, params, model) so the same request never pays twice."""
+cache keyed by (account, input, operation, params, model) so the same request never pays twice.
+
+The cache is per account (a job's quota subject: the agency for agency projects, else the user):
+an account never receives an answer another account paid for, so a cache hit tells nothing about
+anyone else's photos. Every provider request goes through ``processing.guard`` (switches, budget,
+circuit breaker) and is counted; a job makes at most ``AI_MAX_CALLS_PER_JOB`` requests in all.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,7 @@ import hashlib
 import io
 import json
 import time
-from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import Decimal
 
 import cv2
 import numpy as np
@@ -20,29 +24,17 @@ from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
-from processing.models import AIResult
-from processing.providers import ImageEditProvider, supported_size
+from processing import guard, spend
+from processing.models import AIResult, Job
+from processing.providers import (
+    EditResult,
+    ImageEditProvider,
+    ProviderRefused,
+    ProviderUnavailable,
+    supported_size,
+)
 
 CACHE_PREFIX = "ai-cache"
-
-
-@dataclass
-class AIUsage:
-    """What a job's generative edits cost, across calls and cache hits."""
-
-    calls: int = 0
-    cache_hits: int = 0
-    cost: Decimal = Decimal("0")
-    tokens: dict = field(default_factory=dict)
-
-    def add(self, usage: dict, cost: Decimal) -> None:
-        self.calls += 1
-        self.cost += cost
-        for name in ("input_tokens", "output_tokens", "total_tokens"):
-            self.tokens[name] = self.tokens.get(name, 0) + int(usage.get(name) or 0)
-
-    def as_json(self) -> dict:
-        return {"calls": self.calls, "cache_hits": self.cache_hits, **self.tokens}
 
 
 def png_bytes(image: np.ndarray | Image.Image) -> bytes:
@@ -63,11 +55,16 @@ def region_mask(shape: tuple[int, int], regions: list) -> np.ndarray:
     return mask
 
 
+class CallBudgetSpent(ProviderRefused):
+    """The job made every provider request it may make: it fails instead of asking again."""
+
+
 class AIRunner:
-    def __init__(self, provider: ImageEditProvider, *, claimant: str = "") -> None:
+    def __init__(self, provider: ImageEditProvider, *, job: Job) -> None:
         self.provider = provider
-        self.claimant = claimant  # a job: its own earlier, interrupted attempt never blocks it
-        self.usage = AIUsage()
+        self.job = job
+        self.claimant = str(job.id)  # its own earlier, interrupted attempt never blocks it
+        self.requests = int((job.provider_usage or {}).get("requests", 0))
 
     def edit(
         self,
@@ -92,16 +89,26 @@ class AIRunner:
         result_png = self._cached(key) or self._claim_or_wait(key, operation)
         if result_png is None:
             try:
-                answer = self.provider.edit(
-                    image_png=png_bytes(sent),
-                    mask_png=mask_png,
-                    prompt=prompt,
-                    size=f"{send_w}x{send_h}",
+                answer = self._pay(
+                    operation,
+                    lambda: self.provider.edit(
+                        image_png=png_bytes(sent),
+                        mask_png=mask_png,
+                        prompt=prompt,
+                        size=f"{send_w}x{send_h}",
+                    ),
                 )
             except Exception:
                 AIResult.objects.filter(key=key, storage_key="").delete()  # let others try
                 raise
-            self.usage.add(answer.usage, answer.cost)
+            # Recorded before anything else can go wrong: the provider has been paid.
+            spend.provider_call_record(
+                job=self.job,
+                provider=self.provider,
+                operation=operation,
+                cache_key=key,
+                answer=answer,
+            )
             result_png = answer.image
             self._remember(key, operation, answer)
         edited = np.asarray(Image.open(io.BytesIO(result_png)).convert("RGB"))
@@ -113,10 +120,41 @@ class AIRunner:
         blended = image * (1 - alpha[..., None]) + full * alpha[..., None]
         return np.where(mask[..., None], np.clip(blended + 0.5, 0, 255).astype(np.uint8), image)
 
+    def _pay(self, operation: str, call) -> EditResult:
+        """Asks the provider, retrying 429/5xx/timeouts with backoff up to
+        1 + OPENAI_MAX_RETRIES requests, never past the job's AI_MAX_CALLS_PER_JOB; each request
+        is allowed by the guard first and counted on the job."""
+        name = self.provider.name
+        for attempt in range(1 + settings.OPENAI_MAX_RETRIES):
+            if self.requests >= settings.AI_MAX_CALLS_PER_JOB:
+                raise CallBudgetSpent(
+                    "provider_unavailable",
+                    f"{self.requests} provider requests made for this job, the most allowed.",
+                )
+            guard.check_may_pay(name, operation)
+            self.requests += 1
+            spend.job_usage_count(self.job.id, requests=1)
+            try:
+                answer = call()
+            except ProviderRefused:
+                guard.record_success(name, operation)  # it answered: it is up
+                raise
+            except ProviderUnavailable as error:
+                if error.outage:
+                    guard.record_failure(name, operation, error)
+                if attempt == settings.OPENAI_MAX_RETRIES:
+                    raise
+                time.sleep(guard.backoff(attempt, error.retry_after))
+                continue
+            guard.record_success(name, operation)
+            return answer
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def _cache_key(
         self, sent: np.ndarray, operation: str, params: dict, prompt: str, regions
     ) -> str:
         description = {
+            "account": self.job.quota_subject,
             "input": hashlib.sha256(sent.tobytes()).hexdigest(),
             "shape": sent.shape,
             "operation": operation,
@@ -136,6 +174,7 @@ class AIRunner:
             claim, created = AIResult.objects.get_or_create(
                 key=key,
                 defaults={
+                    "subject": self.job.quota_subject,
                     "provider": self.provider.name,
                     "model": self.provider.model,
                     "operation": operation,
@@ -165,7 +204,7 @@ class AIRunner:
         if hit is None or not storages["processed"].exists(hit.storage_key):
             return None
         AIResult.objects.filter(pk=hit.pk).update(hits=F("hits") + 1)
-        self.usage.cache_hits += 1
+        spend.job_usage_count(self.job.id, cache_hits=1)
         with storages["processed"].open(hit.storage_key, "rb") as stored:
             return stored.read()
 
@@ -176,6 +215,7 @@ class AIRunner:
         AIResult.objects.update_or_create(
             key=key,
             defaults={
+                "subject": self.job.quota_subject,
                 "provider": self.provider.name,
                 "model": answer.model,
                 "operation": operation,

@@ -167,6 +167,9 @@ class AIResult(models.Model):
     ``storage_key`` is a claim: someone is asking the provider right now, others wait for it."""
 
     key = models.CharField(max_length=64, unique=True)
+    subject = models.CharField(
+        max_length=40, blank=True, help_text="The account it belongs to (README: AI result cache)."
+    )
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=60)
     operation = models.CharField(max_length=40)
@@ -180,3 +183,79 @@ class AIResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key[:12]}"
+
+
+class ProviderCall(models.Model):
+    """One answer the AI provider was paid for, recorded the moment it arrived, whatever happens
+    to the job afterwards (cancelled, failed, deleted): the ledger cost reports are built from."""
+
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_calls"
+    )
+    job_ref = models.UUIDField(null=True, blank=True, help_text="The job's id, kept after it goes.")
+    subject = models.CharField(max_length=40, help_text="The account: its quota subject.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=60)
+    operation = models.CharField(max_length=40)
+    cache_key = models.CharField(max_length=64)
+    usage = models.JSONField(default=dict, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.cost} USD"
+
+
+class ProviderCircuit(models.Model):
+    """The circuit breaker of one provider operation, shared by every worker: closed (calls go
+    through), open (nobody calls until ``retry_at``), probing (one job is trying)."""
+
+    class State(models.TextChoices):
+        CLOSED = "closed", "Closed (calls go through)"
+        OPEN = "open", "Open (provider down, jobs wait)"
+        PROBING = "probing", "Probing (one call tries)"
+
+    provider = models.CharField(max_length=20)
+    operation = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CLOSED)
+    failures = models.PositiveIntegerField(default=0, help_text="5xx/timeouts in a row.")
+    cooldown = models.FloatField(default=0, help_text="Seconds of the current cooling period.")
+    opened_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "operation"], name="circuit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.operation}: {self.state}"
+
+
+class SpendReconciliation(models.Model):
+    """A day's provider spend three ways: our ledger, the result cache, the provider's own
+    numbers (None when they could not be read)."""
+
+    day = models.DateField(unique=True)
+    recorded_calls = models.PositiveIntegerField(default=0)
+    recorded_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    cache_calls = models.PositiveIntegerField(default=0)
+    cache_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    provider_calls = models.PositiveIntegerField(null=True, blank=True)
+    provider_cost = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    differences = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {'OK' if not self.differences else 'differences'}"

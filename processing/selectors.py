@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext
@@ -12,7 +13,7 @@ from accounts.permissions import visible_to
 from photolisting.api import get_visible
 from photolisting.errors import NotFound
 from processing.models import Batch, Job, Preset
-from projects.selectors import projects_visible_to
+from projects.selectors import VERSION_FIELDS, in_visible_project, projects_visible_to
 
 
 def preset_list(*, user: User) -> QuerySet[Preset]:
@@ -59,6 +60,54 @@ def job_get(*, user: User, job_id: str) -> Job:
     return get_visible(job_list(user=user), job_id, "job")
 
 
+# What the API shows of a job (``processing/api/output.py``), with its result version's fields
+# under ``result_version__`` and the photo's name for the result's download name.
+JOB_API_FIELDS = (
+    "id",
+    "batch_id",
+    "photo_id",
+    "bracket",
+    "preset_id",
+    "preset_name",
+    "lane",
+    "status",
+    "progress",
+    "attempts",
+    "error_code",
+    "error_message",
+    "provider_usage",
+    "cost",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "result_version_id",
+    *(f"result_version__{name}" for name in VERSION_FIELDS),
+    "result_version__photo__original_filename",
+)
+
+
+def job_rows(
+    *,
+    user: User,
+    batch_id: str | None = None,
+    status: str | None = None,
+    photo_id: str | None = None,
+) -> QuerySet:
+    """``job_list`` as dicts of ``JOB_API_FIELDS``: one query (the result version joined)."""
+    jobs = Job.objects.filter(in_visible_project(user))
+    if batch_id:
+        jobs = jobs.filter(batch_id=batch_id)
+    if status:
+        jobs = jobs.filter(status=status)
+    if photo_id:
+        jobs = jobs.filter(photo_id=photo_id)
+    return jobs.values(*JOB_API_FIELDS)
+
+
+def job_row_get(*, user: User, job_id: str) -> dict:
+    return get_visible(job_rows(user=user), job_id, "job")
+
+
 def batch_get(*, user: User, batch_id: str) -> Batch:
     return get_visible(
         Batch.objects.filter(project__in=projects_visible_to(user)), batch_id, "batch"
@@ -80,3 +129,12 @@ def batch_progress(*, batch: Batch) -> dict:
         "progress": round(done / total) if total else 0,
         "finished": finished == total,
     }
+
+
+def job_backlog(*, lane: str = Job.Lane.STANDARD) -> tuple[int, datetime | None]:
+    """Jobs of ``lane`` waiting to start, and when the oldest was accepted (staff dashboard and
+    backlog checks)."""
+    waiting = Job.objects.filter(status=Job.Status.QUEUED, lane=lane)
+    return waiting.count(), waiting.order_by("created_at").values_list(
+        "created_at", flat=True
+    ).first()

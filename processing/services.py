@@ -8,7 +8,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from PIL import Image
 
 from accounts.models import Agency, Membership, User
 from accounts.permissions import require_agency_manager
+from billing.entitlements import Entitlements, entitlements_for, entitlements_of
 from billing.models import UsageCounter
 from billing.services import (
     PhotoWork,
@@ -39,14 +39,17 @@ from imaging.ops.registry import Step
 from imaging.scene import scene_outliers
 from integrations.services import event_emit_for_project
 from photolisting.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from processing import guard
 from processing.ai import AIRunner
 from processing.models import Batch, Job, Preset
 from processing.providers import ProviderRefused, ProviderUnavailable, get_provider
+from processing.usage import job_usage_record, quota_refusal_recorded
 from projects.archive import photo_restore
 from projects.models import Photo, Project, Rendition
 from projects.problems import REJECTION_MESSAGES, problem_message
 from projects.selectors import photo_list
 from projects.services import version_create, version_store
+from runtime import switches
 
 logger = logging.getLogger(__name__)
 PRESETS_FILE = Path(__file__).with_name("presets.json")
@@ -75,6 +78,16 @@ def preset_text(preset: Preset, text: str) -> str:
     """A preset's name or description for people: a shipped preset's (``presets.json``, in the
     catalogue) in the reader's language, someone's own as they wrote it; ``slug`` stays the id."""
     return gettext(text) if preset.is_system and text else text
+
+
+def require_pipeline_features(entitlements: Entitlements, pipeline: Pipeline) -> None:
+    """A watermark of one's own is a plan feature, and a logo on photos is agency branding:
+    checked where a preset is saved and where it runs, so a downgrade takes them away too."""
+    for step in pipeline.steps:
+        if step.op == "watermark":
+            entitlements.require("custom_watermark")
+            if step.params.get("use_logo"):
+                entitlements.require("branding")
 
 
 def _check_can_edit_agency(user: User, agency: Agency) -> None:
@@ -106,6 +119,7 @@ def preset_create(
     pipeline = validate_operations(operations)
     if agency is not None:
         _check_can_edit_agency(user, agency)
+    require_pipeline_features(entitlements_for(user=user, agency=agency), pipeline)
     slug = slugify(name)[:80] or uuid.uuid4().hex[:8]
     try:
         with transaction.atomic():
@@ -128,7 +142,10 @@ def preset_create(
 def preset_update(*, user: User, preset: Preset, **fields) -> Preset:
     preset_check_edit(user=user, preset=preset)
     if "operations" in fields:
-        fields["operations"] = validate_operations(fields["operations"]).as_json()
+        pipeline = validate_operations(fields["operations"])
+        owner = {"agency": preset.agency} if preset.agency_id else {"user": user}
+        require_pipeline_features(entitlements_for(**owner), pipeline)
+        fields["operations"] = pipeline.as_json()
     for name, value in fields.items():
         setattr(preset, name, value)
     preset.save()
@@ -209,6 +226,10 @@ def jobs_create(
             ),
             code="bracket_mismatch",
         )
+    entitlements = entitlements_of(project)
+    require_pipeline_features(entitlements, pipeline)
+    if lane == Job.Lane.OFFPEAK:
+        entitlements.require("offpeak_lane")
     if bracket and not 3 <= len(photos) <= 7:
         raise ApplicationError(gettext("A bracket group has 3 to 7 shots."), code="bracket_size")
     if bracket:
@@ -219,7 +240,7 @@ def jobs_create(
     member = _membership_charged(user, project)
     per_job_ai = pipeline.ai_steps
     job_ids = [uuid.uuid4() for _ in groups]
-    with transaction.atomic():
+    with quota_refusal_recorded(user_id=user.id, project=project), transaction.atomic():
         charged = quota_reserve_photos(
             subject=subject,
             work=[
@@ -317,7 +338,7 @@ def _membership_charged(user: User, project: Project) -> Membership | None:
 
 
 def in_offpeak_window(moment: datetime | None = None) -> bool:
-    start, end = settings.OFFPEAK_WINDOW
+    start, end = switches.value("offpeak_window")
     hour = timezone.localtime(moment or timezone.now()).hour
     return start <= hour < end if start <= end else (hour >= start or hour < end)
 
@@ -338,6 +359,35 @@ def jobs_enqueue(job_ids: list, *, countdown: float = 0) -> None:
             soft_time_limit=soft,
             time_limit=hard,
         )
+
+
+def jobs_release_waiting() -> int:
+    """Sends parked AI jobs again once what held them has cleared: AI switched on again, a new
+    day's budget, their provider circuits closed; a circuit due for its probe lets one job go.
+    Economy-lane jobs still wait for their window."""
+    if not switches.value("ai_provider_enabled") or guard.budget_reached():
+        return 0
+    waiting = Job.objects.filter(
+        status=Job.Status.QUEUED, enqueued_at=None, error_code__in=guard.WAIT_CODES
+    ).order_by("started_at", "created_at")  # the least recently tried first: probes rotate
+    if not in_offpeak_window():
+        waiting = waiting.exclude(lane=Job.Lane.OFFPEAK)
+    states: dict[str, str] = {}
+    probing: set[str] = set()
+    released = []
+    for job in waiting[:1000]:
+        operations = {s["op"] for s in job.operations if REGISTRY[s["op"]].kind == "ai"}
+        for name in operations - states.keys():
+            states[name] = guard.circuit_due(settings.AI_PROVIDER, name)
+        if any(states[name] == "down" for name in operations):
+            continue
+        due = {name for name in operations if states[name] == "due"}
+        if due & probing:
+            continue  # one probe per circuit
+        probing |= due
+        released.append(job.id)
+    jobs_enqueue(released)
+    return len(released)
 
 
 def offpeak_release() -> int:
@@ -411,7 +461,8 @@ def batch_cancel(*, batch: Batch) -> int:
 
 def job_retry(*, job: Job) -> Job:
     """Runs a failed job again: its quota is reserved again, as for a new job."""
-    with transaction.atomic():
+    refusal = quota_refusal_recorded(user_id=job.created_by_id, project=job.project)
+    with refusal, transaction.atomic():
         locked = Job.objects.select_for_update().get(id=job.id)
         if locked.status != Job.Status.FAILED:
             raise Conflict(gettext("Only failed jobs can be retried."), code="job_not_failed")
@@ -433,6 +484,8 @@ def job_retry(*, job: Job) -> Job:
         locked.quota_member = member_key(member) if member else ""
         locked.error_code = locked.error_message = ""
         locked.progress, locked.attempts = 0, 0
+        # A retry asked for by a person starts a fresh AI_MAX_CALLS_PER_JOB budget.
+        locked.provider_usage = {**(locked.provider_usage or {}), "requests": 0}
         locked.started_at = locked.finished_at = None
         locked.save()
         transaction.on_commit(lambda: jobs_enqueue([locked.id]))
@@ -457,6 +510,18 @@ JOB_ERRORS = {
     "provider_refused": gettext_lazy("The AI provider refused this edit."),
     "moderation_blocked": gettext_lazy(
         "The AI provider's safety system refused this edit. Try another photo or preset."
+    ),
+    # A job waiting (queued) for what processing.guard held it back for: nothing is charged.
+    guard.WAIT_PROVIDER_DOWN: gettext_lazy(
+        "The AI provider is having trouble. Your job is waiting and will continue by itself "
+        "once the provider is back."
+    ),
+    guard.WAIT_BUDGET: gettext_lazy(
+        "Today's AI editing capacity is used up. Your job is waiting and will run tomorrow, "
+        "or in the off-peak window."
+    ),
+    guard.WAIT_PAUSED: gettext_lazy(
+        "AI editing is paused for now. Your job is waiting and will continue by itself."
     ),
 }
 
@@ -489,7 +554,7 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
     if not claimed or job is None:
         return job
     if job.attempts > settings.JOB_MAX_ATTEMPTS:
-        return _job_fail(job, "too_many_attempts", str(JOB_ERRORS["too_many_attempts"]), None)
+        return _job_fail(job, "too_many_attempts", str(JOB_ERRORS["too_many_attempts"]))
     context = None
     try:
         context = _context_for(job)
@@ -505,13 +570,15 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
         )
         return _job_finish(job, encoded, context)
     except _Cancelled:
-        return Job.objects.get(id=job.id)
+        return Job.objects.filter(id=job.id).first()  # None: deleted with its project
+    except guard.ProviderWait as wait:
+        return _job_wait(job, wait.code)
     except ProviderRefused as refusal:
-        return _job_fail(job, refusal.code, refusal.message, context)
+        return _job_fail(job, refusal.code, refusal.message)
     except decode.ImageRejected as rejection:
-        return _job_fail(job, rejection.code, problem_message(rejection.code), context)
+        return _job_fail(job, rejection.code, problem_message(rejection.code))
     except ValueError as error:
-        return _job_fail(job, "invalid_input", str(error), context)
+        return _job_fail(job, "invalid_input", str(error))
     except Exception as error:  # ProviderUnavailable, storage hiccups, bugs: retry, then give up
         if isinstance(error, ProviderUnavailable):
             code = "provider_unavailable"
@@ -520,8 +587,7 @@ def job_run(*, job_id: uuid.UUID | str) -> Job | RetryLater | None:
             code = "internal_error"
         message = str(JOB_ERRORS[code])
         if job.attempts >= settings.JOB_MAX_ATTEMPTS:
-            return _job_fail(job, code, message, context)
-        _add_usage(job, context)
+            return _job_fail(job, code, message)
         Job.objects.filter(id=job.id, status=Job.Status.RUNNING).update(
             status=Job.Status.QUEUED, error_code=code, error_message=message[:500]
         )
@@ -546,7 +612,7 @@ def _context_for(job: Job) -> OperationContext:
         with storages["originals"].open(agency.logo_key, "rb") as logo:
             context.logo = Image.open(logo).copy()
     if job.reserved_ai:
-        context.ai = AIRunner(get_provider(), claimant=str(job.id))
+        context.ai = AIRunner(get_provider(), job=job)
     if job.bracket:
         photos = {str(p.id): p for p in Photo.objects.filter(id__in=job.bracket)}
         shots = [_load_upright(photos[photo_id]) for photo_id in job.bracket]
@@ -564,22 +630,30 @@ def _progress(job: Job, done: int, total: int) -> None:
         raise _Cancelled
 
 
-def _add_usage(job: Job, context: OperationContext | None) -> None:
-    """Adds what this attempt's provider calls cost to the job (cache hits cost nothing)."""
-    if context is None or context.ai is None:
-        return
-    usage = context.ai.usage
-    totals = dict(job.provider_usage or {})
-    for name, value in usage.as_json().items():
-        totals[name] = totals.get(name, 0) + value
-    job.provider_usage = totals
-    job.cost = Decimal(job.cost) + usage.cost
-    Job.objects.filter(id=job.id).update(provider_usage=job.provider_usage, cost=job.cost)
+def _refresh_usage(job: Job) -> None:
+    """The job's provider totals, recorded as each call returned (``processing.spend``)."""
+    job.refresh_from_db(fields=["provider_usage", "cost"])
 
 
-def _job_fail(job: Job, code: str, message: str, context: OperationContext | None) -> Job:
+def _job_wait(job: Job, code: str) -> Job:
+    """Parks a job the guard held back (provider down, budget spent, AI paused): queued with no
+    message in flight, the attempt not counted, the reason shown to its user;
+    ``jobs_release_waiting`` sends it again once the reason clears."""
+    Job.objects.filter(id=job.id, status=Job.Status.RUNNING).update(
+        status=Job.Status.QUEUED,
+        enqueued_at=None,
+        attempts=F("attempts") - 1,
+        progress=0,
+        error_code=code,
+        error_message="",
+    )
+    logger.info("job %s waits: %s", job.id, code)
+    return Job.objects.get(id=job.id)
+
+
+def _job_fail(job: Job, code: str, message: str) -> Job:
     """A job that failed for good gives its quota back."""
-    _add_usage(job, context)
+    _refresh_usage(job)
     with transaction.atomic():
         failed = Job.objects.filter(id=job.id, status=Job.Status.RUNNING).update(
             status=Job.Status.FAILED,
@@ -590,6 +664,7 @@ def _job_fail(job: Job, code: str, message: str, context: OperationContext | Non
         if failed:
             _release(job)
             _job_event(job, "job.failed", {"error": {"code": code, "message": message}})
+            job_usage_record(job, succeeded=False, error_code=code)
     logger.info("job %s failed: %s", job.id, code)
     return Job.objects.get(id=job.id)
 
@@ -620,7 +695,7 @@ def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> J
         image_format=encoded.format,
         extension=_EXTENSIONS[encoded.format],
     )
-    _add_usage(job, context)
+    _refresh_usage(job)
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(id=job.id)
         if locked.status != Job.Status.RUNNING or locked.result_version_id:
@@ -639,6 +714,7 @@ def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> J
         locked.save()
         _release_cached_ai(locked)
         _job_event(locked, "job.succeeded", {"version": str(version.id)})
+        job_usage_record(locked, succeeded=True)
     return locked
 
 
@@ -673,6 +749,7 @@ def preset_preview(*, user: User, photo: Photo, operations: list) -> bytes:
         raise NotFound(gettext("No such photo."), code="photo_not_found")
     if photo.status != Photo.Status.READY:
         raise Conflict(gettext("This photo is not ready yet."), code="photo_not_ready")
+    require_pipeline_features(entitlements_of(photo.project), pipeline)
     rendition = photo.renditions.filter(version=None, spec=Rendition.Spec.PREVIEW).first()
     if rendition is None:
         raise Conflict(gettext("This photo has no preview yet."), code="preview_unavailable")

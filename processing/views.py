@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import agency_get_for_member, membership_list
+from billing.entitlements import entitlements_for
 from imaging.ops import REGISTRY
 from imaging.ops.registry import Operation, Param
 from photolisting.errors import ApplicationError, NotFound
@@ -365,6 +366,7 @@ def _page(
             if isinstance(step, dict)
         ]
     photos = photo_list(user=request.user, status=Photo.Status.READY).order_by("-created_at")
+    managed = [m for m in membership_list(user=request.user) if m.can_manage]
     return render(
         request,
         "processing/presets.html",
@@ -373,9 +375,10 @@ def _page(
             "preset": preset,
             "form": form,
             "operations": builder_operations(),
+            "watermark_unavailable": _watermark_unavailable(request, managed),
             "steps": builder_steps(operations, per_step),
             "errors": _sentences(operations, per_step) + (general or []),
-            "managed_agencies": [m for m in membership_list(user=request.user) if m.can_manage],
+            "managed_agencies": managed,
             "photos": photos[:PREVIEW_PHOTOS],
             "operations_json": request.POST["operations"]
             if posted_json
@@ -383,6 +386,17 @@ def _page(
         },
         status=status,
     )
+
+
+def _watermark_unavailable(request: HttpRequest, managed: list) -> str:
+    """Why the watermark step is not offered: none of the plans a preset could be saved under
+    (the user's own, or an agency they manage) includes a watermark of one's own."""
+    subjects = [entitlements_for(user=request.user)] + [
+        entitlements_for(agency=membership.agency) for membership in managed
+    ]
+    if any(entitlements.allows("custom_watermark") for entitlements in subjects):
+        return ""
+    return subjects[0].reason("custom_watermark")
 
 
 def _editable(request: HttpRequest, preset: Preset) -> bool:

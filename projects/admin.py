@@ -18,7 +18,7 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["created_at", "agency"]
     list_select_related = ["owner", "agency"]
     search_fields = ["name", "listing_reference", "address", "owner__email", "agency__name"]
-    raw_id_fields = ["owner", "agency", "created_by"]
+    autocomplete_fields = ["owner", "agency", "created_by"]
     date_hierarchy = "created_at"
     inlines = [FolderInline]
 
@@ -54,16 +54,29 @@ class PhotoAdmin(admin.ModelAdmin):
     list_filter = ["status", "format", "rejection_code", "created_at"]
     list_select_related = ["project"]
     search_fields = ["id", "original_filename", "sha256", "project__name", "uploaded_by__email"]
-    raw_id_fields = ["project", "folder", "uploaded_by", "duplicate_of"]
+    raw_id_fields = ["folder", "duplicate_of", "delivered_version"]
+    autocomplete_fields = ["project", "uploaded_by"]
+    # What ingest found in the file: never typed by hand (the status moves through actions).
     readonly_fields = [
         "thumbnail",
         "original_link",
+        "status",
         "storage_key",
         "sha256",
         "phash",
         "bytes",
+        "format",
+        "width",
+        "height",
+        "orientation",
+        "captured_at",
+        "camera_make",
+        "camera_model",
         "created_at",
+        "updated_at",
         "ingested_at",
+        "last_accessed_at",
+        "archived_at",
         "rejection_code",
         "rejection_message",
         "ingest_queued_at",

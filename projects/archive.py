@@ -3,7 +3,8 @@ work on them. Thumbnails and previews stay hot, so galleries never wait."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,23 +17,31 @@ _TOUCH_EVERY = timedelta(hours=1)
 
 def photo_archive(photo: Photo) -> None:
     storage.archive_original(photo.storage_key)
-    Photo.objects.filter(pk=photo.pk).update(archived_at=timezone.now())
+    Photo.objects.filter(pk=photo.pk).update(archived_at=timezone.now(), updated_at=timezone.now())
 
 
 def photo_restore(photo: Photo) -> None:
     if photo.archived_at is None:
         return
     storage.restore_original(photo.storage_key)
-    Photo.objects.filter(pk=photo.pk).update(archived_at=None, last_accessed_at=timezone.now())
+    now = timezone.now()
+    Photo.objects.filter(pk=photo.pk).update(archived_at=None, last_accessed_at=now, updated_at=now)
     photo.archived_at = None
 
 
-def photo_touch(photo: Photo) -> None:
-    """Records an access (at most hourly); an archived original starts coming back."""
-    now = timezone.now()
-    if photo.last_accessed_at is None or now - photo.last_accessed_at > _TOUCH_EVERY:
-        Photo.objects.filter(pk=photo.pk).update(last_accessed_at=now)
-    if photo.archived_at is not None:
-        from projects.tasks import restore_photo
+def photo_touch(
+    photo_id: uuid.UUID, *, last_accessed_at: datetime | None, archived_at: datetime | None
+) -> None:
+    """An access: recorded (at most hourly) and an archived original brought back by a worker,
+    so the GET that saw the photo writes nothing itself."""
+    stale = last_accessed_at is None or timezone.now() - last_accessed_at > _TOUCH_EVERY
+    if stale or archived_at is not None:
+        from projects.tasks import photo_accessed
 
-        transaction.on_commit(lambda: restore_photo.delay(str(photo.pk)))
+        transaction.on_commit(lambda: photo_accessed.delay(str(photo_id)))
+
+
+def photo_access_record(photo: Photo) -> None:
+    """What an access does, in a worker: the access time, and the original back if archived."""
+    Photo.objects.filter(pk=photo.pk).update(last_accessed_at=timezone.now())
+    photo_restore(photo)

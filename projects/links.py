@@ -5,7 +5,8 @@ One place builds them, so every screen links the same files with the same conten
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.utils.text import slugify
@@ -16,66 +17,103 @@ from projects.models import Photo, PhotoVersion
 from projects.selectors import delivered_version, thumbnail_keys
 
 RENDITION_NAMES = ("thumbnail", "preview")
+Absolute = Callable[[str], str]
+# What a photo's links are made of.
+PHOTO_LINK_FIELDS = ("id", "original_filename", "storage_key", "format")
+
+
+# What a version's entry shows, read from a version or fetched as values.
+VERSION_FIELDS = (
+    "id",
+    "preset_name",
+    "ai_operations",
+    "format",
+    "width",
+    "height",
+    "bytes",
+    "created_at",
+    "storage_name",
+    "storage_key",
+)
 
 
 def version_links(version: PhotoVersion, *, request=None) -> dict:
     """A processed version with signed links to the file and its renditions."""
-    extension = version.storage_key.rsplit(".", 1)[-1]
-    renditions = {r.spec: r for r in version.renditions.all()}
+    return version_entry(
+        {name: getattr(version, name) for name in VERSION_FIELDS},
+        {r.spec: r.storage_key for r in version.renditions.all()},
+        photo_filename=version.photo.original_filename,
+        absolute=absolutizer(request),
+    )
+
+
+def version_entry(
+    version: dict, renditions: dict[str, str], *, photo_filename: str, absolute: Absolute
+) -> dict:
+    """``version_links`` from plain values (``VERSION_FIELDS``, rendition keys by spec): the
+    API's lists build hundreds of these without model instances."""
+    extension = version["storage_key"].rsplit(".", 1)[-1]
     links = {
-        spec: _absolute(
-            request, _version_rendition_url(version, spec, renditions[spec].storage_key)
-        )
+        spec: absolute(_version_rendition_url(version["id"], spec, renditions[spec]))
         if spec in renditions
         else None
         for spec in RENDITION_NAMES
     }
-    links["download"] = _absolute(
-        request,
+    links["download"] = absolute(
         signed_url(
-            version.storage_name,
-            version.storage_key,
-            content_type=FORMAT_CONTENT_TYPES.get(version.format, f"image/{extension}"),
-            filename=version_download_name(version),
+            version["storage_name"],
+            version["storage_key"],
+            content_type=FORMAT_CONTENT_TYPES.get(version["format"], f"image/{extension}"),
+            filename=download_name(photo_filename, version["preset_name"], version["storage_key"]),
             inline=False,
-        ),
+        )
     )
     return {
-        "id": str(version.id),
-        "preset_name": version.preset_name,
-        "ai_edited": bool(version.ai_operations),
-        "ai_operations": version.ai_operations,
-        "format": version.format,
-        "width": version.width,
-        "height": version.height,
-        "bytes": version.bytes,
-        "created_at": version.created_at,
+        "id": str(version["id"]),
+        "preset_name": version["preset_name"],
+        "ai_edited": bool(version["ai_operations"]),
+        "ai_operations": version["ai_operations"],
+        "format": version["format"],
+        "width": version["width"],
+        "height": version["height"],
+        "bytes": version["bytes"],
+        "created_at": version["created_at"],
         "urls": links,
     }
 
 
 def photo_links(photo: Photo, *, request=None) -> dict:
     """Signed, expiring links to the original (as an attachment) and its renditions."""
-    renditions = {r.spec: r for r in photo.renditions.all() if r.version_id is None}
-    stem = _stem(photo)
+    renditions = {r.spec: r.storage_key for r in photo.renditions.all() if r.version_id is None}
+    return photo_urls(
+        {
+            name: getattr(photo, name)
+            for name in ("id", "original_filename", "storage_key", "format")
+        },
+        renditions,
+        absolute=absolutizer(request),
+    )
+
+
+def photo_urls(photo: dict, renditions: dict[str, str], *, absolute: Absolute) -> dict:
+    """``photo_links`` from plain values (id, original_filename, storage_key, format) and the
+    original's rendition keys by spec."""
+    stem = _stem_of(photo["original_filename"], photo["id"])
     links: dict = {
-        "original": _absolute(
-            request,
+        "original": absolute(
             signed_url(
                 "originals",
-                photo.storage_key,
-                content_type=FORMAT_CONTENT_TYPES.get(photo.format, "application/octet-stream"),
-                filename=f"{_ascii(stem)}.{photo.storage_key.rsplit('.', 1)[-1]}",
+                photo["storage_key"],
+                content_type=FORMAT_CONTENT_TYPES.get(photo["format"], "application/octet-stream"),
+                filename=f"{_ascii(stem)}.{photo['storage_key'].rsplit('.', 1)[-1]}",
                 inline=False,
-            ),
+            )
         ),
         "expires_in": settings.SIGNED_URL_MAX_AGE,
     }
     for spec in RENDITION_NAMES:
-        rendition = renditions.get(spec)
-        links[spec] = rendition and _absolute(
-            request, _photo_rendition_url(spec, rendition.storage_key, stem=stem)
-        )
+        key = renditions.get(spec)
+        links[spec] = key and absolute(_photo_rendition_url(spec, key, stem=stem))
     return links
 
 
@@ -114,7 +152,7 @@ def delivered_thumbnails(
         if key is None:
             url = None
         elif version is not None:
-            url = _version_rendition_url(version, "thumbnail", key)
+            url = _version_rendition_url(version.id, "thumbnail", key)
         else:
             url = _photo_rendition_url("thumbnail", key, stem=_stem(photo))
         tiles.append((photo, version, url))
@@ -122,17 +160,22 @@ def delivered_thumbnails(
 
 
 def version_download_name(version: PhotoVersion) -> str:
+    """``kitchen-bright-airy.jpg``: see ``download_name``."""
+    return download_name(version.photo.original_filename, version.preset_name, version.storage_key)
+
+
+def download_name(photo_filename: str, preset_name: str, storage_key: str) -> str:
     """``kitchen-bright-airy.jpg``: the photo's name, then the preset's, as ASCII slugs (safe in
     a header and on every file system), with the version's own extension."""
-    stem = version.photo.original_filename.rsplit(".", 1)[0]
-    parts = [slugify(stem)[:60].strip("-") or "photo", slugify(version.preset_name)[:40].strip("-")]
-    extension = version.storage_key.rsplit(".", 1)[-1]
+    stem = photo_filename.rsplit(".", 1)[0]
+    parts = [slugify(stem)[:60].strip("-") or "photo", slugify(preset_name)[:40].strip("-")]
+    extension = storage_key.rsplit(".", 1)[-1]
     return f"{'-'.join(part for part in parts if part)}.{extension}"
 
 
-def _version_rendition_url(version: PhotoVersion, spec: str, key: str) -> str:
+def _version_rendition_url(version_id: uuid.UUID, spec: str, key: str) -> str:
     return signed_url(
-        "thumbnails", key, content_type="image/webp", filename=f"{version.id}-{spec}.webp"
+        "thumbnails", key, content_type="image/webp", filename=f"{version_id}-{spec}.webp"
     )
 
 
@@ -143,13 +186,21 @@ def _photo_rendition_url(spec: str, key: str, *, stem: str) -> str:
 
 
 def _stem(photo: Photo) -> str:
-    return (photo.original_filename.rsplit(".", 1)[0] or str(photo.id))[:80]
+    return _stem_of(photo.original_filename, photo.id)
+
+
+def _stem_of(original_filename: str, photo_id: uuid.UUID) -> str:
+    return (original_filename.rsplit(".", 1)[0] or str(photo_id))[:80]
 
 
 def _ascii(name: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in name)
 
 
-def _absolute(request, url: str) -> str:
-    """Pages keep local links relative; API answers make them absolute for the caller's host."""
-    return url if request is None else absolute_url(url, request)
+def absolutizer(request) -> Absolute:
+    """Pages keep local links relative; API answers make them absolute for the caller's host,
+    resolved once per answer rather than once per link."""
+    if request is None:
+        return str
+    base = absolute_url("/", request)[:-1]
+    return lambda url: url if url.startswith("http") else base + url

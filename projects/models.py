@@ -124,6 +124,9 @@ class Photo(models.Model):
     )
     deliver_original = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When anything the API shows of the photo last changed (its versions included): the API's
+    # ETags come from it, so every write of a shown field sets it (not an access: last_accessed_at).
+    updated_at = models.DateTimeField(auto_now=True)
     ingested_at = models.DateTimeField(null=True, blank=True)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)

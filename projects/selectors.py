@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.permissions import visible_to
@@ -17,8 +20,49 @@ def projects_visible_to(user: User) -> QuerySet[Project]:
     return Project.objects.filter(visible_to(user)).select_related("agency", "owner")
 
 
+def in_visible_project(user: User) -> Q:
+    """Rows (photos, jobs…) of a project the user may see: the same rule as
+    ``projects_visible_to``, as a join on ``project`` — cheaper to build than a subquery, on the
+    API's hot read paths."""
+    return visible_to(user, owner="project__owner", agency="project__agency")
+
+
 def project_list(*, user: User) -> QuerySet[Project]:
     return projects_visible_to(user).annotate(photo_count=Count("photos"))
+
+
+# What the API shows of a project (``projects/api/output.py``), photo_count aside.
+PROJECT_API_FIELDS = (
+    "id",
+    "name",
+    "listing_reference",
+    "address",
+    "owner_id",
+    "agency_id",
+    "created_at",
+    "updated_at",
+)
+
+
+def project_rows(*, user: User) -> QuerySet:
+    """``project_list`` as dicts of ``PROJECT_API_FIELDS`` and ``photo_count``: one query."""
+    return (
+        Project.objects.filter(visible_to(user))
+        .annotate(photo_count=Count("photos"))
+        .values(*PROJECT_API_FIELDS, "photo_count")
+    )
+
+
+def projects_changed(*, user: User) -> tuple:
+    """A validator for the project list in one aggregate query: how many projects and when the
+    last changed, and how many photos they hold and the newest (photo counts are shown)."""
+    found = Project.objects.filter(visible_to(user)).aggregate(
+        count=Count("id", distinct=True),
+        changed=Max("updated_at"),
+        photo_total=Count("photos"),
+        newest_photo=Max("photos__created_at"),
+    )
+    return tuple(found.values())
 
 
 def project_get(*, user: User, project_id: uuid.UUID | str) -> Project:
@@ -44,8 +88,8 @@ def photo_list(
     folder_id: str | None = None,
     status: str | None = None,
 ) -> QuerySet[Photo]:
-    photos = (
-        Photo.objects.filter(project__in=projects_visible_to(user))
+    return (
+        photos_visible(user=user, project_id=project_id, folder_id=folder_id, status=status)
         .select_related("project", "folder")
         .prefetch_related(
             Prefetch("renditions", queryset=Rendition.objects.filter(version__isnull=True)),
@@ -57,6 +101,17 @@ def photo_list(
             ),
         )
     )
+
+
+def photos_visible(
+    *,
+    user: User,
+    project_id: uuid.UUID | str | None = None,
+    folder_id: uuid.UUID | str | None = None,
+    status: str | None = None,
+) -> QuerySet[Photo]:
+    """The photos the user may see, filtered as the API's list is."""
+    photos = Photo.objects.filter(in_visible_project(user))
     if project_id:
         photos = photos.filter(project_id=project_id)
     if folder_id:
@@ -64,6 +119,97 @@ def photo_list(
     if status:
         photos = photos.filter(status=status)
     return photos
+
+
+# What the API shows of a photo (``projects/api/output.py``), fetched as plain values.
+PHOTO_API_FIELDS = (
+    "id",
+    "project_id",
+    "folder_id",
+    "original_filename",
+    "status",
+    "rejection_code",
+    "rejection_message",
+    "format",
+    "bytes",
+    "width",
+    "height",
+    "orientation",
+    "sha256",
+    "phash",
+    "duplicate_of_id",
+    "captured_at",
+    "camera_make",
+    "camera_model",
+    "created_at",
+    "ingested_at",
+    "archived_at",
+    "delivered_version_id",
+    "deliver_original",
+    "position",
+    "room_label",
+    "storage_key",
+    "updated_at",
+    "last_accessed_at",
+)
+# What the API shows of a version (``projects.links.version_entry``).
+VERSION_FIELDS = (
+    "id",
+    "preset_name",
+    "ai_operations",
+    "format",
+    "width",
+    "height",
+    "bytes",
+    "created_at",
+    "storage_name",
+    "storage_key",
+)
+
+
+def photo_rows(photos: QuerySet[Photo]) -> QuerySet:
+    """Photos (``photos_visible``) as dicts of ``PHOTO_API_FIELDS``: one query, no instances."""
+    return photos.values(*PHOTO_API_FIELDS)
+
+
+def photo_row_get(*, user: User, photo_id: uuid.UUID | str) -> dict:
+    return get_visible(photo_rows(photos_visible(user=user)), photo_id, "photo")
+
+
+def photos_changed(photos: QuerySet[Photo]) -> tuple[int, datetime | None]:
+    """How many of these photos there are and when the last one changed (its versions included):
+    a validator for the list in one aggregate query, without reading the rows."""
+    found = photos.aggregate(count=Count("id"), changed=Max("updated_at"))
+    return found["count"], found["changed"]
+
+
+@dataclass(frozen=True)
+class PhotoExtras:
+    """Of a page of photos: versions (newest first) by photo id, and rendition keys by spec by
+    ``(photo id, version id or None)``."""
+
+    versions: dict[uuid.UUID, list[dict]]
+    renditions: dict[tuple[uuid.UUID, uuid.UUID | None], dict[str, str]]
+
+
+def photo_extras(*, photo_ids: list[uuid.UUID]) -> PhotoExtras:
+    """Versions and renditions of photos already read through a visible-to selector: two
+    queries whatever the number of photos."""
+    versions: dict[uuid.UUID, list[dict]] = defaultdict(list)
+    renditions: dict[tuple[uuid.UUID, uuid.UUID | None], dict[str, str]] = defaultdict(dict)
+    if photo_ids:
+        for version in (
+            PhotoVersion.objects.filter(photo_id__in=photo_ids)
+            .order_by("-created_at")
+            .values("photo_id", *VERSION_FIELDS)
+        ):
+            versions[version["photo_id"]].append(version)
+        rows = Rendition.objects.filter(photo_id__in=photo_ids).values_list(
+            "photo_id", "version_id", "spec", "storage_key"
+        )
+        for photo_id, version_id, spec, key in rows:
+            renditions[photo_id, version_id][spec] = key
+    return PhotoExtras(versions, renditions)
 
 
 # What a gallery tile reads of a photo and of its versions (to tell which one it is delivered as).
@@ -109,6 +255,19 @@ def thumbnail_keys(
         (photo_id, version_id): key
         for photo_id, version_id, key in rows.values_list("photo_id", "version_id", "storage_key")
     }
+
+
+def version_renditions(*, version_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, str]]:
+    """Rendition keys by spec of versions already read through a visible-to selector, in one
+    query."""
+    found: dict[uuid.UUID, dict[str, str]] = defaultdict(dict)
+    if version_ids:
+        rows = Rendition.objects.filter(version_id__in=version_ids).values_list(
+            "version_id", "spec", "storage_key"
+        )
+        for version_id, spec, key in rows:
+            found[version_id][spec] = key
+    return found
 
 
 def photo_get(*, user: User, photo_id: uuid.UUID | str) -> Photo:

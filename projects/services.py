@@ -17,12 +17,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Agency, User
 from accounts.permissions import manageable_by, require_agency_member
+from analytics.events import Kind, record
 from imaging import decode
 from integrations.services import event_emit_for_project
 from photolisting import storage
 from photolisting.errors import ApplicationError, Conflict, PermissionDenied
+from photolisting.observability import INGEST_OUTCOMES
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 from projects.problems import problem_message
+from projects.signals import project_requested
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +44,14 @@ def project_create(
     address: str = "",
     agency: Agency | None = None,
 ) -> Project:
-    """A project owned by the user, or by an agency the user belongs to."""
+    """A project owned by the user, or by an agency the user belongs to, if the owner's plan
+    has room for it (the owner's row is locked so two creations cannot both take the last one)."""
     if agency is not None:
         require_agency_member(user, agency)
+        Agency.objects.select_for_update().filter(pk=agency.pk).first()
+    else:
+        User.objects.select_for_update().filter(pk=user.pk).first()
+    project_requested.send(sender=Project, user=user, agency=agency)
     return Project.objects.create(
         name=name,
         listing_reference=listing_reference,
@@ -105,6 +113,7 @@ def folder_rename(*, folder: Folder, name: str) -> Folder:
 @transaction.atomic
 def folder_delete(*, folder: Folder) -> None:
     """The folder goes; its photos stay in the project, unfiled."""
+    folder.photos.update(updated_at=timezone.now())
     folder.delete()
 
 
@@ -187,6 +196,7 @@ def photo_upload(
                 format=image_format,
                 idempotency_key=idempotency_key or "",
             )
+            photo_usage_record(photo, Kind.UPLOAD)
             transaction.on_commit(lambda: enqueue_ingest(photo.id))
     except Exception as error:
         # No row, no file: a failed insert must not leave an orphan original behind.
@@ -243,7 +253,7 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
     redelivered task (worker lost mid-ingest) redoes the work and overwrites the same keys.
     """
     claimed = Photo.objects.filter(id=photo_id, status__in=Photo.IN_FLIGHT).update(
-        status=Photo.Status.PROCESSING
+        status=Photo.Status.PROCESSING, updated_at=timezone.now()
     )
     photo = Photo.objects.select_related("project").filter(id=photo_id).first()
     if not claimed or photo is None:
@@ -285,6 +295,7 @@ def photo_ingest(*, photo_id: uuid.UUID | str) -> Photo | None:
         photo.status = Photo.Status.READY
         photo.ingested_at = timezone.now()
         photo.save()
+        INGEST_OUTCOMES.labels(Photo.Status.READY).inc()
         event_emit_for_project(
             photo.project,
             "photo.ingested",
@@ -385,6 +396,7 @@ def version_create(
             for name, (key, rendition) in stored.renditions.items()
         ]
     )
+    Photo.objects.filter(pk=stored.photo.pk).update(updated_at=timezone.now())
     return version
 
 
@@ -400,6 +412,17 @@ def _earlier_duplicate(photo: Photo) -> Photo | None:
     )
 
 
+def photo_usage_record(photo: Photo, kind: str, **metadata: str) -> None:
+    """A usage event about a photo (analytics), in the caller's transaction."""
+    record(
+        kind,
+        user_id=photo.uploaded_by_id,
+        agency_id=photo.project.agency_id,
+        project_id=photo.project_id,
+        metadata={"photo": str(photo.id), **metadata},
+    )
+
+
 def _photo_end(photo: Photo, status: str, code: str) -> Photo:
     """Rejected (the file) or failed (our side), with a reason; the original stays in storage
     so support can inspect what was sent and the user can retry or delete."""
@@ -408,8 +431,19 @@ def _photo_end(photo: Photo, status: str, code: str) -> Photo:
     photo.rejection_code = code
     photo.rejection_message = message[:300]
     photo.ingested_at = timezone.now()
+    INGEST_OUTCOMES.labels(status).inc()
     with transaction.atomic():
-        photo.save(update_fields=["status", "rejection_code", "rejection_message", "ingested_at"])
+        photo.save(
+            update_fields=[
+                "status",
+                "rejection_code",
+                "rejection_message",
+                "ingested_at",
+                "updated_at",
+            ]
+        )
+        if status == Photo.Status.REJECTED:
+            photo_usage_record(photo, Kind.INGEST_REJECTED, code=code)
         event_emit_for_project(
             photo.project,
             f"photo.{status}",
@@ -445,6 +479,7 @@ def photo_ingest_retry(*, photo: Photo) -> Photo:
         rejection_message="",
         ingest_queued_at=timezone.now(),
         ingest_sweeps=0,
+        updated_at=timezone.now(),
     )
     if not retried:
         raise Conflict(
@@ -528,9 +563,11 @@ def photo_order_set(*, project: Project, photo_ids: list[str]) -> list[Photo]:
     ordered = [by_id[photo_id] for photo_id in wanted] + [
         photo for photo in photos if str(photo.id) not in named
     ]
+    now = timezone.now()
     for position, photo in enumerate(ordered):
         photo.position = position
-    Photo.objects.bulk_update(ordered, ["position"], batch_size=500)
+        photo.updated_at = now
+    Photo.objects.bulk_update(ordered, ["position", "updated_at"], batch_size=500)
     return ordered
 
 
@@ -538,7 +575,7 @@ def photo_order_set(*, project: Project, photo_ids: list[str]) -> list[Photo]:
 def photo_update(*, photo: Photo, room_label: str) -> Photo:
     """The room a photo shows ("Kitchen"), as the agent names it for the listing."""
     photo.room_label = room_label.strip()
-    photo.save(update_fields=["room_label"])
+    photo.save(update_fields=["room_label", "updated_at"])
     return photo
 
 
@@ -566,5 +603,5 @@ def photo_deliver(
         raise ApplicationError(_("This version belongs to another photo."), code="version_mismatch")
     photo.delivered_version = version
     photo.deliver_original = original
-    photo.save(update_fields=["delivered_version", "deliver_original"])
+    photo.save(update_fields=["delivered_version", "deliver_original", "updated_at"])
     return photo

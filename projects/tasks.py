@@ -8,7 +8,7 @@ from celery import Task, shared_task
 from django.db import DatabaseError
 
 from photolisting import storage
-from projects.archive import photo_restore
+from projects.archive import photo_access_record
 from projects.models import Photo
 from projects.services import photo_ingest, photo_ingest_fail, photos_sweep_stuck
 
@@ -41,10 +41,10 @@ def ingest_photo(self: Task, photo_id: str) -> str | None:
 
 
 @shared_task(acks_late=True)
-def restore_photo(photo_id: str) -> None:
+def photo_accessed(photo_id: str) -> None:
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is not None:
-        photo_restore(photo)
+        photo_access_record(photo)
 
 
 @shared_task

@@ -11,6 +11,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import IO
 
 from django.conf import settings
 from django.core import signing
@@ -21,12 +22,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from analytics.events import Kind
 from imaging import decode
 from photolisting import storage
 from photolisting.errors import ApplicationError, Conflict
 from projects.models import DirectUpload, Folder, Photo, Project
 from projects.problems import problem_message
-from projects.services import display_name, enqueue_ingest
+from projects.services import display_name, enqueue_ingest, photo_usage_record
 
 CONTENT_TYPES = {
     "image/jpeg": "jpg",
@@ -156,8 +158,12 @@ def upload_token_check(upload_id: str, token: str) -> None:
         ) from error
 
 
-def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None) -> int:
-    """Local stand-in for S3: a PUT of the whole file, or of the next span (Content-Range)."""
+def upload_receive_local(
+    *, upload: DirectUpload, body: IO[bytes], length: int, start: int | None
+) -> int:
+    """Local stand-in for S3: a PUT of the whole file, or of the next span (Content-Range).
+    A body longer than what is left of the declared size is refused before any of it is read
+    (``length`` is the request's Content-Length); the rest streams to storage."""
     if upload.status != DirectUpload.Status.PENDING:
         raise Conflict(_("This upload is already finished."), code="upload_finished")
     received = _local_received(upload)
@@ -169,12 +175,11 @@ def upload_receive_local(*, upload: DirectUpload, data: bytes, start: int | None
             status=409,
             details={"received": received},
         )
-    if offset + len(data) > upload.size:
+    if offset + length > upload.size:
         raise ApplicationError(
             _("More bytes than declared for this upload."), code="file_too_large", status=413
         )
-    storage.write_span(upload.storage_key, data, offset)
-    return offset + len(data)
+    return offset + storage.write_span(upload.storage_key, body, offset, length)
 
 
 def upload_complete(*, upload: DirectUpload) -> Photo:
@@ -220,6 +225,7 @@ def upload_complete(*, upload: DirectUpload) -> Photo:
         DirectUpload.objects.filter(pk=upload.pk).update(
             status=DirectUpload.Status.COMPLETED, photo=photo, completed_at=timezone.now()
         )
+        photo_usage_record(photo, Kind.UPLOAD)
         transaction.on_commit(lambda: enqueue_ingest(photo.id))
     return photo
 

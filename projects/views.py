@@ -217,6 +217,7 @@ def _page_strings() -> dict[str, str]:
         "order_failed": _("The order could not be saved."),
         "room_saved": _("Room label saved."),
         "checking_rules": _("Checking the portal's rules…"),
+        "see_plans": _("See the plans"),
         "download": _("Download %(name)s"),
         "share_none": _("No share links yet."),
         "share_views": _("%(count)s view(s)"),
@@ -267,7 +268,7 @@ def photo_detail(request: HttpRequest, project_id: str, photo_id: str) -> HttpRe
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
     except NotFound:
         return render(request, "404.html", status=404)
-    photo_touch(photo)
+    photo_touch(photo.pk, last_accessed_at=photo.last_accessed_at, archived_at=photo.archived_at)
     versions = [version_links(v) for v in photo.versions.all()]
     delivered = selectors.delivered_version(photo)
     delivered_id = str(delivered.id) if delivered else None

@@ -19,6 +19,24 @@
       }
     });
 
+  // A plan without exports shows the button disabled with the reason, never a refusal later.
+  fetch("/api/v1/entitlements/?project=" + encodeURIComponent(project), { credentials: "same-origin" })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((entitlements) => {
+      const exportsFeature = entitlements && entitlements.features.exports;
+      if (!exportsFeature || exportsFeature.allowed) return;
+      const button = document.getElementById("export");
+      button.disabled = true;
+      portals.disabled = true;
+      const note = document.getElementById("export-unavailable");
+      note.textContent = exportsFeature.reason + " ";
+      const upgrade = document.createElement("a");
+      upgrade.href = "/billing/";
+      upgrade.textContent = t("see_plans");
+      note.appendChild(upgrade);
+      note.hidden = false;
+    });
+
   // Exports and shares take the ticked photos; none ticked: the server's default selection.
   function selected() { return chosenPhotos({ fallbackToAll: false }); }
 
@@ -51,6 +69,13 @@
         link.href = exported.url;
         link.textContent = t("download", { name: exported.file_name });
         state.appendChild(link);
+        // Photos the portal gets smaller than it asks: sent anyway, but the agent should know.
+        for (const warning of Object.values(exported.warnings || {})) {
+          const line = document.createElement("span");
+          line.className = "muted note";
+          line.textContent = " " + warning;
+          state.appendChild(line);
+        }
         return;
       }
       if (exported.status === "failed") { state.className = "error"; state.textContent = exported.error; return; }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from accounts.tests.factories import UserFactory
+from billing.tests.factories import SubscriptionFactory
 from conftest import BROWSER_TEST, INTERIOR, log_in, shared_photo
 from projects.tests.factories import ProjectFactory
 
@@ -114,6 +115,7 @@ def test_export_for_a_portal_and_share_the_gallery(
     from projects.services import photo_upload
 
     user = UserFactory()
+    SubscriptionFactory(user=user)  # exports are a paid feature
     project = ProjectFactory(owner=user, name="Villa Fourvière", listing_reference="VF-7")
     photo_upload(
         user=user, project=project, upload=ContentFile(shared_photo(INTERIOR), "salon.jpg")

@@ -30,7 +30,8 @@ from projects.models import Photo, PhotoVersion, Project, Rendition
 from projects.tests import test_uploads as direct_upload
 from projects.tests.factories import ProjectFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Exports are a paid feature: the test user is on Premium.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("premium")]
 COLD_TIER = "cold tier"
 
 

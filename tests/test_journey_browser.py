@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core import mail
 
+from billing.tests.factories import SubscriptionFactory
 from conftest import BROWSER_TEST, SHARED_DATA, require_shared
 from tests.test_project_page_browser import tile_order, wait_until
 
@@ -100,6 +101,9 @@ def test_an_agent_signs_up_in_french_and_prepares_a_listing(
     shots.take("confirm")
     page.locator("form[action*='confirm-email'] button[type=submit]").click()
     wait_until(lambda: User.objects.get(email=EMAIL).emailaddress_set.get().verified, 20)
+    # The agent is on Premium, which includes portal exports (buying it through Checkout has its
+    # own browser test); a Free account sees the export disabled (test_project_page_browser).
+    SubscriptionFactory(user=User.objects.get(email=EMAIL))
 
     # --- Log in -------------------------------------------------------------------------------
     page.goto(f"{site}/accounts/login/")
@@ -139,7 +143,7 @@ def test_an_agent_signs_up_in_french_and_prepares_a_listing(
     page.select_option("#preset", value=preset.get_attribute("value"))
     page.click("#run-preset")
     page.wait_for_function(
-        "document.getElementById('batch-progress').value === 100", timeout=180_000
+        "() => document.getElementById('batch-progress').value === 100", timeout=180_000
     )
     for photo_id in ids.values():
         tile = page.locator(f'#photo-grid li.tile[data-photo="{photo_id}"]')

@@ -15,6 +15,7 @@ from PIL import Image
 
 from conftest import jpeg_bytes
 from photolisting.storage import signed_url
+from tests.fakes.s3_presign_gate import expected_signature
 
 WINDOW_START = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
 
@@ -116,10 +117,34 @@ def test_presigned_s3_links_are_kept_for_the_window_and_valid_a_full_lifetime(of
     assert other != first and "p/2/thumb.webp" in other
     assert next_window != first
 
-    # Signed at +10 s, valid until the window's end plus the full lifetime.
+    # Stamped with the window's start, valid until the window's end plus the full lifetime.
     query = parse_qs(urlsplit(first).query)
-    assert query["X-Amz-Date"] == ["20260302T100010Z"]
-    assert int(query["X-Amz-Expires"][0]) == 300 - 10 + 900
+    assert query["X-Amz-Date"] == ["20260302T100000Z"]
+    assert int(query["X-Amz-Expires"][0]) == 300 + 900
+
+
+def _s3_signature_holds(url: str, secret: str = "secret") -> bool:
+    """S3's own check of a presigned GET (SigV4 query auth, as the gate in front of moto does)."""
+    parts = urlsplit(url)
+    given = parse_qs(parts.query)["X-Amz-Signature"][0]
+    return given == expected_signature("GET", parts.netloc, parts.path, parts.query, secret)
+
+
+def test_presigned_s3_links_pass_s3s_check_and_a_changed_one_does_not(offline_s3, settings):
+    settings.SIGNED_URL_WINDOW = 300
+    with time_machine.travel(WINDOW_START + timedelta(seconds=10), tick=False):
+        link = signed_url(
+            "thumbnails", "p/1/kitchen view.webp", content_type="image/webp", filename="a b.webp"
+        )
+        short = _presigned(max_age=60)
+    assert _s3_signature_holds(link) and _s3_signature_holds(short)
+    assert not _s3_signature_holds(link, secret="another secret")
+    for forged in (
+        link.replace("p/1/", "p/2/"),  # another object
+        link.replace("a%20b.webp", "c.webp"),  # another download name
+        link.replace("X-Amz-Expires=1200", "X-Amz-Expires=99999"),  # a longer life
+    ):
+        assert forged != link and not _s3_signature_holds(forged)
 
 
 def test_an_explicit_lifetime_is_exact_and_not_shared(offline_s3):

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from accounts.tests.factories import UserFactory
+from billing.tests.factories import SubscriptionFactory
 from conftest import BROWSER_TEST, SHARED_DATA, log_in, require_shared
 from projects.tests.factories import ProjectFactory
 
@@ -38,6 +39,7 @@ def test_upload_enhance_reorder_export_and_share_without_reloading(
 
     files = [str(require_shared(SHARED_DATA / "interiors" / name)) for name in PHOTOS]
     user = UserFactory()
+    SubscriptionFactory(user=user)  # exports are a paid feature
     project = ProjectFactory(owner=user, name="Maison des Canuts", listing_reference="MC-3")
     log_in(page, live_server.url, user)
     page.goto(f"{live_server.url}/projects/{project.id}/")
@@ -65,7 +67,7 @@ def test_upload_enhance_reorder_export_and_share_without_reloading(
     page.select_option("#preset", label="Natural")
     page.click("#run-preset")
     page.wait_for_function(
-        "document.getElementById('batch-progress').value === 100", timeout=120_000
+        "() => document.getElementById('batch-progress').value === 100", timeout=120_000
     )
     for photo_id in chosen:
         tile = page.locator(f'#photo-grid li.tile[data-photo="{photo_id}"]')
@@ -137,6 +139,10 @@ def test_duplicates_hidden_until_shown_and_delete_from_a_tile(
 
     page.reload()
     assert page.locator("#photo-grid li.tile:visible").count() == 1
+    # A Free account is not offered exports: the button is disabled and says why.
+    page.locator("#export-unavailable").wait_for()
+    assert page.locator("#export").is_disabled()
+    assert "Premium" in page.locator("#export-unavailable").inner_text()
     page.check("#show-duplicates")
     assert page.locator("#photo-grid li.tile:visible").count() == 2
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import Invitation, Membership
 from accounts.selectors import agency_get_for_member, membership_list
-from photolisting.api import validated
+from photolisting.api import FastJSONRenderer, also_answers, validated
 from photolisting.errors import NotFound
 
 
@@ -32,20 +32,26 @@ class MeOutput(serializers.Serializer):
 
 
 class MeView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(responses=MeOutput, summary="The signed-in user and their agencies")
     def get(self, request: Request) -> Response:
+        """Asked by every app at every start: built as a plain dict (``MeOutput`` is its schema)."""
         user = request.user
-        data = MeOutput(
+        memberships = membership_list(user=user).values_list("agency_id", "agency__name", "role")
+        return Response(
             {
                 "id": user.id,
                 "email": user.email,
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "is_staff": user.is_staff,
-                "memberships": membership_list(user=user),
+                "memberships": [
+                    {"agency_id": agency_id, "agency_name": name, "role": role}
+                    for agency_id, name, role in memberships
+                ],
             }
-        ).data
-        return Response(data)
+        )
 
 
 class AgencyInput(serializers.Serializer):
@@ -105,9 +111,20 @@ class MemberListCreateView(APIView):
 
     @extend_schema(
         request=MemberInput,
-        responses={201: MemberOutput},
-        summary="Add a member (seats permitting)",
+        responses={
+            201: MemberOutput,
+            202: inline_serializer(
+                "InvitationSent",
+                {
+                    "invited": serializers.EmailField(),
+                    "role": serializers.CharField(),
+                    "expires_at": serializers.DateTimeField(),
+                },
+            ),
+        },
+        summary="Add a member (seats permitting); an address without an account is invited",
     )
+    @also_answers(402, 409)
     def post(self, request: Request, agency_id: int) -> Response:
         agency = agency_get_for_member(user=request.user, agency_id=agency_id)
         data = validated(MemberInput, request.data)

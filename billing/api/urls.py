@@ -9,4 +9,5 @@ urlpatterns = [
     path("billing/cancel", api.CancelView.as_view(), name="api-billing-cancel"),
     path("billing/webhook/", api.stripe_webhook, name="stripe-webhook"),
     path("usage/", api.UsageView.as_view(), name="api-usage"),
+    path("entitlements/", api.EntitlementsView.as_view(), name="api-entitlements"),
 ]

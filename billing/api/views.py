@@ -15,12 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
+from billing.entitlements import entitlements_for, entitlements_of
 from billing.models import Plan, Subscription
 from billing.selectors import billing_overview, processing_counts, usage_report, usage_summary
 from billing.services import quota_subject_for, subscription_for
 from billing.subscriptions import plan_change_start, portal_start, subscription_cancel
 from billing.webhooks import event_process, event_verify
-from photolisting.api import error_body, validated
+from photolisting.api import also_answers, error_body, validated
 from photolisting.errors import ApplicationError, NotFound
 from projects.selectors import project_get
 
@@ -35,6 +36,30 @@ def subscription_from(request: Request, agency_id) -> Subscription:
             agency=agency_get_for_member(user=request.user, agency_id=agency_id)
         )
     return subscription_for(user=request.user)
+
+
+class EntitlementsView(APIView):
+    @extend_schema(
+        parameters=[
+            AGENCY,
+            OpenApiParameter(
+                "project", OpenApiTypes.UUID, description="The plan that pays for this project."
+            ),
+        ],
+        responses=OpenApiTypes.OBJECT,
+        summary="What the plan includes, each feature with the reason when it does not",
+    )
+    def get(self, request: Request) -> Response:
+        project_id = request.query_params.get("project")
+        if project_id:
+            entitlements = entitlements_of(project_get(user=request.user, project_id=project_id))
+        else:
+            agency_id = request.query_params.get("agency")
+            agency = (
+                agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
+            )
+            entitlements = entitlements_for(user=request.user, agency=agency)
+        return Response(entitlements.as_json())
 
 
 class SubjectInput(serializers.Serializer):
@@ -61,6 +86,7 @@ class CheckoutView(APIView):
         responses=OpenApiTypes.OBJECT,
         summary="Where to go to subscribe or change plan (Stripe Checkout, or back to billing)",
     )
+    @also_answers(503)
     def post(self, request: Request) -> Response:
         data = validated(CheckoutInput, request.data)
         subscription = subscription_from(request, data.get("agency"))
@@ -77,6 +103,7 @@ class PortalView(APIView):
     @extend_schema(
         request=SubjectInput, responses=OpenApiTypes.OBJECT, summary="Stripe Billing Portal URL"
     )
+    @also_answers(503)
     def post(self, request: Request) -> Response:
         data = validated(SubjectInput, request.data)
         subscription = subscription_from(request, data.get("agency"))
@@ -87,6 +114,7 @@ class CancelView(APIView):
     @extend_schema(
         request=SubjectInput, responses=OpenApiTypes.OBJECT, summary="Cancel at period end"
     )
+    @also_answers(503)
     def post(self, request: Request) -> Response:
         data = validated(SubjectInput, request.data)
         subscription = subscription_from(request, data.get("agency"))

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
 from billing.models import Invoice, Plan, StripeEvent, Subscription, UsageCounter
 from billing.services import quota_release, quota_reserve, quota_subject_of, subscription_for
 from billing.subscriptions import payment_grace_enforce
@@ -83,6 +83,8 @@ def test_forged_and_stale_signatures_are_refused(api, stripe, deliver):
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "invalid_signature"
     stale = deliver(event, timestamp=int(time.time()) - 600)
     assert stale.status_code == 400
+    future = deliver(event, timestamp=int(time.time()) + 3600)
+    assert future.status_code == 400 and future.json()["error"]["code"] == "invalid_signature"
     from django.test import Client
 
     unsigned = Client().post("/api/v1/billing/webhook/", b"{}", content_type="application/json")
@@ -289,7 +291,7 @@ def test_staff_grant_an_audited_one_off_override(client, user, stripe):
     Plan.objects.filter(code="free").update(monthly_processed_quota=1)
     subject = quota_subject_of(subscription_for(user=user))
     quota_reserve(subject=subject, amounts={"processed": 1})
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = StaffFactory()
     client.force_login(staff)
     response = client.post(
         "/admin/billing/quotagrant/add/",

@@ -80,7 +80,7 @@ def test_free_user_sees_plan_cards_and_upgrades_through_checkout(client, user, s
     assert "Current" in free and "<form" not in free
     assert "30 photos processed per period" in free and "3 AI edits per period" in free
     assert "Upgrade" in premium and "Choose Premium" in premium and "€29 / month" in premium
-    assert "1000 photos processed per period" in premium and "Portal exports" in premium
+    assert "1,000 photos processed per period" in premium and "Portal exports" in premium
     assert 'name="interval"' in premium and 'value="year"' in premium
     assert "Up to 10 members, billed per member" in agency and "Agency branding" in agency
     assert "Manage payment and invoices" not in page, "no customer yet: nothing to manage"
@@ -123,7 +123,7 @@ def test_without_payments_configured_an_honest_notice_and_no_buttons(
     page = client.get("/billing/").content.decode()
     assert 'id="payments-off"' in page and "Payments are not set up on this server" in page
     assert 'action="/billing/checkout"' not in page and 'action="/billing/portal"' not in page
-    assert "1000 photos processed per period" in card(page, "premium"), "plans are still shown"
+    assert "1,000 photos processed per period" in card(page, "premium"), "plans are still shown"
 
 
 def test_agency_plan_selector_members_and_malformed_ids(client, user, stripe):
@@ -351,3 +351,11 @@ def test_billing_and_usage_pages_fit_a_phone_and_work_from_the_keyboard(
     assert outline != "none", "the focused button shows where focus is"
     page.keyboard.press("Enter")
     page.wait_for_url(f"{stripe.base_url}/checkout/**")
+
+
+def test_large_numbers_are_grouped_the_french_way(client, user):
+    client.force_login(user)
+    french = client.get("/billing/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert re.search("10[\u202f\u00a0]000 photos traitées par période", french)
+    english = client.get("/billing/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "10,000 photos processed per period" in english

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from delivery import exports
 from delivery.models import Export
 from delivery.selectors import selected_photos
-from photolisting.api import get_visible, validated
+from photolisting.api import ARRAY_OF_OBJECTS, also_answers, get_visible, validated
 from projects import selectors
 from projects.selectors import projects_visible_to
 
@@ -42,13 +42,14 @@ def export_output(export: Export, request: Request) -> dict:
         "file_name": export.file_name,
         "bytes": export.bytes,
         "error": export.error_message or None,
+        "warnings": export.warnings,
         "url": link and (link if link.startswith("http") else request.build_absolute_uri(link)),
         "created_at": export.created_at,
     }
 
 
 class ExportProfileListView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Portal profiles and their rules")
+    @extend_schema(responses={200: ARRAY_OF_OBJECTS}, summary="Portal profiles and their rules")
     def get(self, request: Request) -> Response:
         return Response([asdict(profile) for profile in exports.portal_profiles().values()])
 
@@ -57,6 +58,7 @@ class ExportCreateView(APIView):
     @extend_schema(
         request=ExportInput, responses={202: OpenApiTypes.OBJECT}, summary="Export for a portal"
     )
+    @also_answers(402)
     def post(self, request: Request) -> Response:
         data = validated(ExportInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from delivery import sharing
 from delivery.models import ShareLink
 from delivery.selectors import selected_photos
-from photolisting.api import get_visible, validated
+from photolisting.api import ARRAY_OF_OBJECTS, get_visible, validated
 from projects import selectors
 from projects.selectors import projects_visible_to
 
@@ -48,7 +48,7 @@ def share_output(link: ShareLink, request: Request) -> dict:
 
 
 class ShareLinkListCreateView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT, summary="A project's share links")
+    @extend_schema(responses={200: ARRAY_OF_OBJECTS}, summary="A project's share links")
     def get(self, request: Request, project_id: str) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
         return Response([share_output(link, request) for link in project.share_links.all()])

@@ -14,7 +14,8 @@ from conftest import CAMERA_JPEG, SHARED_DATA, shared_photo
 from delivery.exports import portal_profiles
 from delivery.models import Export
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Exports are a paid feature: the test user is on Premium.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("premium")]
 PHOTOS = [
     SHARED_DATA / "interiors" / name for name in ("living-room.jpg", "kitchen.jpg", "bedroom.jpg")
 ]

@@ -12,7 +12,8 @@ from PIL import Image
 from conftest import jpeg_bytes
 from delivery.models import Export
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Exports are a paid feature: the test user is on Premium.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("premium")]
 
 FR = {"HTTP_ACCEPT_LANGUAGE": "fr"}
 
@@ -67,3 +68,23 @@ def test_share_password_refusals_in_french(api, project, upload, wait_for_ingest
         Client().post(path, {"password": "devine"})
     blocked = Client().post(path, {"password": "maison-2026"}, **FR)
     assert "Trop de tentatives ; patientez une minute." in blocked.content.decode()
+
+
+def test_the_ready_e_mail_speaks_the_language_the_export_was_asked_in(
+    api, project, upload, wait_for_ingest, settings
+):
+    """The worker builds the export long after the request: the language travels with the task."""
+    from django.core import mail
+
+    from delivery.tests.test_exports import wait_for_export
+
+    wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (1600, 1200), "teal"))).json()["id"])
+    started = export(api, project, "seloger", **FR)
+    assert started.status_code == 202, started.content
+    assert wait_for_export(started.json()["id"]).status == "succeeded"
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("a real worker sends its mail from its own process")
+    assert mail.outbox[-1].subject == "PhotoListing : votre export SeLoger est prêt"
+    started = export(api, project, "seloger")
+    wait_for_export(started.json()["id"])
+    assert mail.outbox[-1].subject == "PhotoListing: your SeLoger export is ready"

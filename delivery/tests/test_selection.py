@@ -16,12 +16,14 @@ from django.test import Client
 from PIL import Image
 
 from accounts.tests.factories import AgencyFactory, MembershipFactory, UserFactory
+from billing.tests.factories import SubscriptionFactory
 from conftest import jpeg_bytes
 from delivery.models import Export, ShareLink
 from projects.models import Photo
 from projects.tests.factories import ProjectFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Exports are a paid feature: the test user is on Premium.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("premium")]
 
 
 @pytest.fixture
@@ -189,6 +191,7 @@ def test_agency_gallery_carries_the_agency_name_and_logo(client_for, fetch, uplo
     agent = UserFactory()
     agency = AgencyFactory(name="Immobilière des Pentes")
     MembershipFactory(user=agent, agency=agency, role="owner")
+    SubscriptionFactory(agency=agency, plan_code="agency")  # branding is in the Agency plan
     logo = io.BytesIO()
     Image.new("RGB", (120, 40), "navy").save(logo, format="PNG")
     agency.logo_key = storages["originals"].save(

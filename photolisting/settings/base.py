@@ -11,9 +11,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from photolisting.settings.keys import jwt_signing_key
 
@@ -109,19 +112,27 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.PhotoListingAdminConfig",  # django.contrib.admin, MFA for staff
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # intcomma: "10 000" in French on the pages' quotas
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, no CDN
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.apple",
     "allauth.headless",
+    "corsheaders",
     "storages",
+    "runtime",
+    "analytics",
     "accounts",
     "projects",
     "processing",
@@ -129,10 +140,18 @@ INSTALLED_APPS = [
     "integrations",
     "delivery",
     "housekeeping",
+    "gateway",
+    "operations",
+    "backoffice",
 ]
 
 MIDDLEWARE = [
+    "photolisting.observability.RequestMiddleware",  # first: request id, log line, latency
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP on every answer
+    "corsheaders.middleware.CorsMiddleware",  # before anything that may answer by itself
+    "photolisting.limits.RequestSizeLimitMiddleware",  # 413 before any body is read
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The reader's language: their choice (cookie), else Accept-Language, else LANGUAGE_CODE.
     "django.middleware.locale.LocaleMiddleware",
@@ -142,6 +161,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "billing.throttling.RateLimitHeadersMiddleware",  # X-RateLimit-* on API answers
+    "gateway.middleware.ApiRequestLogMiddleware",  # a sample of API calls, for the admin
 ]
 
 ROOT_URLCONF = "photolisting.urls"
@@ -158,6 +179,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "billing.views.usage_warnings",
+                "runtime.context_processors.maintenance_banner",
             ],
         },
     },
@@ -184,8 +206,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        # Django's Redis cache, one client reused per pool (photolisting/cache.py).
+        "default": {"BACKEND": "photolisting.cache.RedisCache", "LOCATION": REDIS_URL}
     }
+    # Every JWT-authenticated API call looks its session up: from Redis, the database behind it.
+    # (Shared between processes only through Redis: without it, sessions stay in the database.)
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -218,6 +244,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Lost the broker mid-task: the task is cancelled and delivered again, not acknowledged on a
+# dead connection. (SIGTERM is a warm shutdown: running tasks finish, the rest stay queued.)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"projects.tasks.ingest_photo": {"queue": "ingest"}}
 # Default time limits (soft, then hard); each queue has its own below (QUEUE_TIME_LIMITS).
@@ -295,6 +324,8 @@ PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=150_000_000)
 PHOTO_INGEST_DEADLINE = env.int("PHOTO_INGEST_DEADLINE", default=900)
 FILE_UPLOAD_TEMP_DIR = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# No request body may be larger than the largest photo plus its multipart framing.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=PHOTO_MAX_UPLOAD_BYTES + 1024 * 1024)
 
 # --- Accounts (allauth): email login, mandatory verification, app clients on JWT.
 AUTH_USER_MODEL = "accounts.User"
@@ -317,9 +348,65 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # e-mails name PhotoListing
 LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_TOKEN_STRATEGY = "allauth.headless.tokens.strategies.jwt.strategy.JWTTokenStrategy"
+# allauth's JWT strategy, plus: a reused refresh token ends its whole chain (accounts/tokens.py).
+HEADLESS_TOKEN_STRATEGY = "accounts.tokens.TokenStrategy"
 HEADLESS_JWT_PRIVATE_KEY = jwt_signing_key(env_secret("JWT_PRIVATE_KEY", default=""))
-HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_EXPIRES_IN", default=900)
+HEADLESS_JWT_ACCESS_TOKEN_EXPIRES_IN = env.int("JWT_ACCESS_TOKEN_EXPIRES_IN", default=300)
+# An access token is checked against its session: logout and password change end it at once.
+HEADLESS_JWT_STATEFUL_VALIDATION_ENABLED = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+# Second factors for everyone (staff must have one before the admin opens: accounts/admin_site.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "PhotoListing"
+# Failed passwords slow down the address and the account (accounts/login_backoff.py) instead of
+# allauth's per-account lock, which anyone could trigger against a victim.
+# (free failures, first wait in seconds, longest wait in seconds)
+LOGIN_BACKOFF_IP = (5, 1.0, 900.0)
+# How many proxies (load balancers) stand in front: the client's address is that many entries from
+# the end of X-Forwarded-For (0: REMOTE_ADDR). Login backoff and API rates count per address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+LOGIN_BACKOFF_ACCOUNT = (10, 1.0, 30.0)
+# Sign in with Google or Apple, in the browser and from the apps (headless provider-token flow:
+# the app sends the provider's ID token). An address the provider has verified signs in to the
+# account that already has it, instead of making a second one. Each provider is offered only when
+# configured: GOOGLE_CLIENT_ID (+ _SECRET) for the web, GOOGLE_APP_CLIENT_IDS for the apps;
+# APPLE_CLIENT_ID (service id, then the apps' bundle ids, comma-separated), APPLE_TEAM_ID,
+# APPLE_KEY_ID, APPLE_PRIVATE_KEY (or _FILE).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_ONLY = False
+_GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
+_APPLE_CLIENT_ID = env.str("APPLE_CLIENT_ID", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "google": {
+        "SCOPE": ["openid", "email", "profile"],
+        "APPS": (
+            [{"client_id": _GOOGLE_CLIENT_ID, "secret": env_secret("GOOGLE_CLIENT_SECRET", "")}]
+            if _GOOGLE_CLIENT_ID
+            else []
+        )
+        + [
+            {"client_id": client_id, "secret": "", "settings": {"hidden": True}}
+            for client_id in env.list("GOOGLE_APP_CLIENT_IDS", default=[])
+        ],
+    },
+    "apple": {
+        "APPS": [
+            {
+                "client_id": _APPLE_CLIENT_ID,
+                "secret": env.str("APPLE_KEY_ID", default=""),
+                "key": env.str("APPLE_TEAM_ID", default=""),
+                "settings": {"certificate_key": env_secret("APPLE_PRIVATE_KEY", "")},
+            }
+        ]
+        if _APPLE_CLIENT_ID
+        else [],
+    },
+}
+# allauth's own login limits answer 429 without Retry-After and lock the account: off.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": False}
 
 
 def mailer_from_url(url: dict) -> dict:
@@ -349,14 +436,58 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "photolisting.api.APIAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "photolisting.api.exception_handler",
+    # Per plan (Plan.api_rate), counted in the shared cache; staff are not limited.
+    "DEFAULT_THROTTLE_CLASSES": ["billing.throttling.PlanRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # never a client-written X-Forwarded-For
 }
+API_THROTTLE = env.bool("API_THROTTLE", default=True)
+# The API request log (admin): this share of calls, every server error; kept this many days.
+API_LOG_SAMPLE_RATE = env.float("API_LOG_SAMPLE_RATE", default=0.1)
+API_LOG_RETENTION_DAYS = env.int("API_LOG_RETENTION_DAYS", default=30)
+
+
+def _media_origins() -> list[str]:
+    """Where signed links point when they are not ours: the S3 endpoint, CloudFront."""
+    if STORAGE_BACKEND != "s3":
+        return []
+    endpoint = urlsplit(env.str("AWS_S3_ENDPOINT_URL", default=""))
+    origins = [
+        f"{endpoint.scheme}://{endpoint.netloc}" if endpoint.netloc else "https://*.amazonaws.com"
+    ]
+    return origins + ([f"https://{CLOUDFRONT_DOMAIN}"] if CLOUDFRONT_DOMAIN else [])
+
+
+# Pages run only our own scripts (no inline script, no event-handler attributes); photos come
+# from us or the storage; nothing frames us. Inline styles stay allowed (style attributes).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:", *_media_origins()],
+    "connect-src": [CSP.SELF, *_media_origins()],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser apps on other origins may call the API and the app login, and nobody else.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|_allauth)/.*$"
+CORS_ALLOW_HEADERS = [
+    "accept", "accept-language", "authorization", "content-type", "content-range",
+    "idempotency-key", "x-session-token", "x-request-id",
+]  # fmt: skip
+CORS_EXPOSE_HEADERS = [
+    "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+    "x-request-id",
+]  # fmt: skip
+API_ANONYMOUS_RATE = env.str("API_ANONYMOUS_RATE", default="20/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "PhotoListing API",
     "DESCRIPTION": "Upload listing photos, follow their ingest and fetch signed renditions.",
@@ -385,12 +516,21 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# One JSON object per line (photolisting/observability.py), with the request id that follows a
+# request into its tasks; LOG_FORMAT=text for people reading a terminal.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "photolisting.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+# Workers log through the configuration above, not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Generative edits (OpenAI images.edit)
 AI_PROVIDER = env.str("AI_PROVIDER", default="openai")
@@ -402,6 +542,20 @@ OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=120.0)
 # The SDK retries 408/409/429/5xx with exponential backoff and honours retry-after.
 OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=3)
 OPENAI_PRICES_PER_MILLION = {"image_input": "10", "text_input": "5", "output": "40"}
+# The organisation's admin key reads the provider's own usage and costs (daily reconciliation).
+OPENAI_ADMIN_KEY = env_secret("OPENAI_ADMIN_KEY", default="")
+# Our retry loop (the SDK's own retries are off): base of the exponential backoff, seconds.
+OPENAI_RETRY_BACKOFF = env.float("OPENAI_RETRY_BACKOFF", default=0.5)
+# Provider requests one job may make over all its attempts, retries of 429/5xx included.
+AI_MAX_CALLS_PER_JOB = env.int("AI_MAX_CALLS_PER_JOB", default=8)
+# Circuit breaker per provider and operation: this many 5xx/timeouts in a row open it for a
+# cooling period that doubles after each failed probe, up to the maximum.
+AI_CIRCUIT_FAILURES = env.int("AI_CIRCUIT_FAILURES", default=3)
+AI_CIRCUIT_COOLDOWN = env.float("AI_CIRCUIT_COOLDOWN", default=60.0)
+AI_CIRCUIT_MAX_COOLDOWN = env.float("AI_CIRCUIT_MAX_COOLDOWN", default=300.0)
+# Defaults of the runtime switches (runtime/switches.py) staff change in the admin.
+AI_PROVIDER_ENABLED = env.bool("AI_PROVIDER_ENABLED", default=True)
+AI_DAILY_BUDGET_USD = env.str("AI_DAILY_BUDGET_USD", default="")  # USD; blank: no limit
 
 # --- Time limits per queue, (soft, hard) seconds. The soft limit ends the work cleanly (a job is
 # retried, then failed; an ingest fails), the hard one kills a stuck process. An AI job may make
@@ -426,9 +580,16 @@ CELERY_TASK_ANNOTATIONS = {
 # --- Jobs
 # The economy lane runs only inside this daily window (server time, hours 0-23, end exclusive).
 OFFPEAK_WINDOW = tuple(env.list("OFFPEAK_WINDOW", cast=int, default=[1, 6]))
+# Default of the ``maintenance_banner`` runtime switch: a notice on every page.
+MAINTENANCE_BANNER = env.str("MAINTENANCE_BANNER", default="")
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=5)
 CELERY_BEAT_SCHEDULE = {
     "release-offpeak-jobs": {"task": "processing.tasks.release_offpeak_jobs", "schedule": 300.0},
+    "release-waiting-ai-jobs": {
+        "task": "processing.tasks.release_waiting_jobs",
+        "schedule": 60.0,
+    },
+    "reconcile-ai-spend": {"task": "processing.tasks.reconcile_ai_spend", "schedule": 86400.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -453,6 +614,7 @@ INACTIVE_AFTER_DAYS = env.int("INACTIVE_AFTER_DAYS", default=365)
 INACTIVE_NOTICE_DAYS = env.int("INACTIVE_NOTICE_DAYS", default=30)
 CELERY_BEAT_SCHEDULE |= {
     "purge-temp-files": {"task": "housekeeping.tasks.purge_temp_files", "schedule": 3600.0},
+    "purge-api-requests": {"task": "gateway.tasks.purge_api_requests", "schedule": 86400.0},
     "sweep-stuck-photos": {"task": "projects.tasks.sweep_stuck_photos", "schedule": 300.0},
     "archive-unused-photos": {
         "task": "housekeeping.tasks.archive_unused_photos",
@@ -468,6 +630,29 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 
+# --- Operations: /metrics answers a staff session or ``Authorization: Bearer <METRICS_TOKEN>``;
+# /readyz gives each dependency this long before naming it as down.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="")
+READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=2.0)
+
+# --- Analytics (analytics/, backoffice/): raw usage events are kept this many days, their daily
+# aggregates for good; anomaly notices go to staff by e-mail and, when set, to a Slack webhook.
+ANALYTICS_EVENT_RETENTION_DAYS = env.int("ANALYTICS_EVENT_RETENTION_DAYS", default=180)
+SLACK_WEBHOOK_URL = env_secret("SLACK_WEBHOOK_URL", default="")
+STAFF_LANGUAGE = env.str("STAFF_LANGUAGE", default="en")  # staff e-mails: en or fr
+# A job waiting longer than this (minutes; off-peak jobs outside their window excepted) is a
+# backlog anomaly.
+QUEUE_BACKLOG_MINUTES = env.int("QUEUE_BACKLOG_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE |= {
+    "aggregate-usage": {"task": "analytics.tasks.aggregate_recent_usage", "schedule": 900.0},
+    "prune-usage-events": {"task": "analytics.tasks.prune_usage_events", "schedule": 86400.0},
+    "detect-anomalies": {"task": "backoffice.tasks.detect_anomalies", "schedule": 900.0},
+    "send-daily-report": {
+        "task": "backoffice.tasks.send_daily_report",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
+
 # --- Outbound webhooks
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
@@ -475,3 +660,6 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)
 # Endpoints on private or loopback addresses (SSRF) are refused unless this is on (dev, tests).
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# Networks trusted anyway (an internal receiver; plain http allowed there), e.g. 10.8.0.0/16.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+WEBHOOK_MAX_REDIRECTS = env.int("WEBHOOK_MAX_REDIRECTS", default=3)

@@ -16,3 +16,6 @@ if not HEADLESS_JWT_PRIVATE_KEY:  # noqa: F405
         lambda: dev_private_key(VAR_DIR / "jwt-private.pem")
     )
 WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=True)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # passkeys on http://127.0.0.1
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405

@@ -8,8 +8,7 @@ from rest_framework import serializers
 
 from imaging.ops import validate_operations
 from processing.models import Batch, Job, Preset
-from processing.services import job_error_message, preset_text
-from projects.links import version_links
+from processing.services import preset_text
 
 
 class PresetInput(serializers.Serializer):
@@ -84,9 +83,18 @@ class JobInput(serializers.Serializer):
     )
 
 
+class JobError(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
 class JobOutput(serializers.ModelSerializer):
-    error = serializers.SerializerMethodField()
-    result = serializers.SerializerMethodField()
+    """The schema of a job entry; ``processing/api/output.py`` builds the entries themselves."""
+
+    error = JobError(allow_null=True, help_text="Why the job failed, in the reader's language.")
+    result = serializers.DictField(
+        allow_null=True, help_text="The version made, with signed links (as a photo's versions)."
+    )
 
     class Meta:
         model = Job
@@ -109,19 +117,6 @@ class JobOutput(serializers.ModelSerializer):
             "started_at",
             "finished_at",
         ]
-
-    def get_error(self, job: Job) -> dict | None:
-        if not job.error_code or job.status == Job.Status.SUCCEEDED:
-            return None
-        return {
-            "code": job.error_code,
-            "message": job_error_message(job.error_code, job.error_message),
-        }
-
-    def get_result(self, job: Job) -> dict | None:
-        if job.result_version is None:
-            return None
-        return version_links(job.result_version, request=self.context.get("request"))
 
 
 class BatchOutput(serializers.ModelSerializer):

@@ -13,9 +13,18 @@ from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
 from imaging.ops import operation_schemas
-from photolisting.api import CreatedAtCursorPagination, validated
+from photolisting.api import (
+    ARRAY_OF_OBJECTS,
+    CreatedAtCursorPagination,
+    FastJSONRenderer,
+    also_answers,
+    conditional_json,
+    etag,
+    validated,
+)
 from photolisting.errors import ApplicationError, NotFound
 from processing import selectors, services
+from processing.api.output import job_entries
 from processing.api.serializers import (
     BatchOutput,
     JobInput,
@@ -31,7 +40,7 @@ from projects.selectors import photo_get, photo_list
 
 class OperationListView(APIView):
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses={200: ARRAY_OF_OBJECTS},
         summary="Every operation a preset can use, with a JSON schema of its parameters",
     )
     def get(self, request: Request) -> Response:
@@ -46,6 +55,7 @@ class PresetListCreateView(APIView):
         return Response(PresetOutput(selectors.preset_list(user=request.user), many=True).data)
 
     @extend_schema(request=PresetInput, responses={201: PresetOutput})
+    @also_answers(402, 409)
     def post(self, request: Request) -> Response:
         data = validated(PresetInput, request.data)
         agency_id = data.pop("agency", None)
@@ -64,6 +74,7 @@ class PresetDetailView(APIView):
         )
 
     @extend_schema(request=PresetUpdateInput, responses=PresetOutput)
+    @also_answers(402, 409)
     def patch(self, request: Request, preset_ref: str) -> Response:
         preset = selectors.preset_get(user=request.user, preset_ref=preset_ref)
         data = validated(PresetUpdateInput, request.data, partial=True)
@@ -112,19 +123,28 @@ class PresetPreviewView(APIView):
 
 
 class JobListCreateView(APIView):
+    renderer_classes = [FastJSONRenderer]
+    pagination_class = CreatedAtCursorPagination
+
     @extend_schema(parameters=[JobListQuery], responses=JobOutput(many=True))
-    def get(self, request: Request) -> Response:
+    @also_answers(304)
+    def get(self, request: Request) -> HttpResponse:
         query = validated(JobListQuery, request.query_params)
-        jobs = selectors.job_list(
+        jobs = selectors.job_rows(
             user=request.user,
             batch_id=query.get("batch"),
             status=query.get("status"),
             photo_id=query.get("photo"),
         )
-        paginator = CreatedAtCursorPagination()
-        page = paginator.paginate_queryset(jobs, request, view=self)
-        return paginator.get_paginated_response(
-            JobOutput(page, many=True, context={"request": request}).data
+        paginator = self.pagination_class()
+        rows = paginator.paginate_queryset(jobs, request, view=self)
+        # Job rows are small and change as work progresses: the page's own values are the
+        # validator, and an unchanged page costs no links.
+        tag = etag(request, [tuple(row.values()) for row in rows])
+        return conditional_json(
+            request,
+            tag,
+            lambda: paginator.get_paginated_response(job_entries(rows, request=request)).data,
         )
 
     @extend_schema(
@@ -136,6 +156,7 @@ class JobListCreateView(APIView):
         },
         summary="Start photos × preset (or one bracket group for HDR); quota is reserved now",
     )
+    @also_answers(402, 422)
     def post(self, request: Request) -> Response:
         data = validated(JobInput, request.data)
         wanted = [str(photo_id) for photo_id in data["photos"]]
@@ -154,37 +175,47 @@ class JobListCreateView(APIView):
             mask_regions=data.get("mask_regions") or [],
             idempotency_key=request.headers.get("Idempotency-Key", "")[:255],
         )
-        jobs = selectors.job_list(user=request.user, batch_id=batch.id)
+        jobs = list(selectors.job_rows(user=request.user, batch_id=batch.id))
         return Response(
             {
                 "batch": {**BatchOutput(batch).data, **selectors.batch_progress(batch=batch)},
-                "jobs": JobOutput(jobs, many=True, context={"request": request}).data,
+                "jobs": job_entries(jobs, request=request),
             },
             status=status.HTTP_202_ACCEPTED,
         )
 
 
 class JobDetailView(APIView):
-    @extend_schema(responses=JobOutput)
-    def get(self, request: Request, job_id: str) -> Response:
-        job = selectors.job_get(user=request.user, job_id=job_id)
-        return Response(JobOutput(job, context={"request": request}).data)
+    renderer_classes = [FastJSONRenderer]
+
+    @extend_schema(responses=JobOutput, summary="A job's status (ETag: poll with If-None-Match)")
+    @also_answers(304)
+    def get(self, request: Request, job_id: str) -> HttpResponse:
+        row = selectors.job_row_get(user=request.user, job_id=job_id)
+        tag = etag(request, tuple(row.values()))
+        return conditional_json(request, tag, lambda: job_entries([row], request=request)[0])
 
 
 class JobCancelView(APIView):
     @extend_schema(request=None, responses=JobOutput, summary="Cancel a queued or running job")
+    @also_answers(409)
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_cancel(job=selectors.job_get(user=request.user, job_id=job_id))
-        return Response(JobOutput(job, context={"request": request}).data)
+        return Response(_job_entry(request, job.id))
 
 
 class JobRetryView(APIView):
     @extend_schema(request=None, responses={202: JobOutput}, summary="Run a failed job again")
+    @also_answers(402, 409)
     def post(self, request: Request, job_id: str) -> Response:
         job = services.job_retry(job=selectors.job_get(user=request.user, job_id=job_id))
-        return Response(
-            JobOutput(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
-        )
+        return Response(_job_entry(request, job.id), status=status.HTTP_202_ACCEPTED)
+
+
+def _job_entry(request: Request, job_id) -> dict:
+    """A job as the API shows it, read again after a change."""
+    row = selectors.job_row_get(user=request.user, job_id=job_id)
+    return job_entries([row], request=request)[0]
 
 
 class BatchDetailView(APIView):

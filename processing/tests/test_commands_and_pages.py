@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from accounts.models import Membership, User
-from accounts.tests.factories import MembershipFactory
+from accounts.models import Membership
+from accounts.tests.factories import MembershipFactory, StaffFactory
 from conftest import CAMERA_HEIC, INTERIOR, shared_photo
 from processing.models import Preset
 
@@ -83,7 +83,7 @@ def test_admin_retries_failed_jobs(client, api, ready_photos, wait_for_job, open
     job_id = api.post("/api/v1/jobs/", body, format="json").json()["jobs"][0]["id"]
     job = wait_for_job(job_id)
     assert job.status == "failed"
-    staff = User.objects.create_superuser("ops@example.com", "ops-pass-123")
+    staff = StaffFactory()
     client.force_login(staff)
     assert client.get("/admin/processing/job/").status_code == 200
     response = client.post(

@@ -82,12 +82,20 @@ def measured_tilt(image: np.ndarray) -> float:
 
 
 class TestStraighten:
-    @pytest.mark.parametrize("tilt", [3.0, -2.0, 4.5])
+    @pytest.mark.parametrize("tilt", [1.5, -2.0])
     def test_levels_a_tilted_building_within_half_a_degree(self, tilt):
         tilted = facade(tilt)
         assert abs(measured_tilt(tilted)) > abs(tilt) - 0.5
         straight = apply("straighten", tilted, max_angle=6.0)
         assert abs(measured_tilt(straight)) < 0.5
+
+    @pytest.mark.parametrize("tilt", [3.0, -4.5])
+    def test_a_larger_tilt_is_reduced_as_far_as_a_ten_percent_crop_allows(self, tilt):
+        tilted = facade(tilt)
+        straight = apply("straighten", tilted, max_angle=6.0)
+        assert straight.shape[0] * straight.shape[1] >= 0.9 * tilted.shape[0] * tilted.shape[1]
+        assert abs(measured_tilt(straight)) < abs(measured_tilt(tilted)) - 1.0
+        assert np.sign(measured_tilt(straight)) == np.sign(measured_tilt(tilted))  # not past level
 
     def test_never_turns_more_than_max_angle(self):
         straight = apply("straighten", facade(4.0), max_angle=1.0, perspective=False)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from projects.links import photo_links, version_links
 from projects.models import Folder, Photo, Project
-from projects.problems import problem_message
 
 
 class ProjectInput(serializers.Serializer):
@@ -114,10 +111,19 @@ class PhotoProblem(serializers.Serializer):
 
 
 class PhotoOutput(serializers.ModelSerializer):
-    rejection = serializers.SerializerMethodField()
-    failure = serializers.SerializerMethodField()
-    urls = serializers.SerializerMethodField()
-    versions = serializers.SerializerMethodField()
+    """The schema of a photo entry; ``projects/api/output.py`` builds the entries themselves."""
+
+    rejection = PhotoProblem(
+        allow_null=True, help_text="Why the file was refused: sending it again will not help."
+    )
+    failure = PhotoProblem(
+        allow_null=True, help_text="Why our side could not finish ingest: retry may succeed."
+    )
+    urls = SignedLinks()
+    versions = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Processed results, newest first: with the photo's preview, before/after pairs.",
+    )
 
     class Meta:
         model = Photo
@@ -150,31 +156,6 @@ class PhotoOutput(serializers.ModelSerializer):
             "urls",
             "versions",
         ]
-
-    @extend_schema_field(PhotoProblem(allow_null=True))
-    def get_rejection(self, photo: Photo) -> dict | None:
-        """Why the file was refused: sending the same bytes again will not help."""
-        return _problem(photo) if photo.status == Photo.Status.REJECTED else None
-
-    @extend_schema_field(PhotoProblem(allow_null=True))
-    def get_failure(self, photo: Photo) -> dict | None:
-        """Why our side could not finish ingest: ``POST .../retry`` may succeed."""
-        return _problem(photo) if photo.status == Photo.Status.FAILED else None
-
-    @extend_schema_field(SignedLinks)
-    def get_urls(self, photo: Photo) -> dict:
-        return photo_links(photo, request=self.context.get("request"))
-
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_versions(self, photo: Photo) -> list[dict]:
-        """Processed results, newest first: with the photo's preview, before/after pairs."""
-        request = self.context.get("request")
-        return [version_links(version, request=request) for version in photo.versions.all()]
-
-
-def _problem(photo: Photo) -> dict:
-    code = photo.rejection_code
-    return {"code": code, "message": problem_message(code, photo.rejection_message)}
 
 
 class UploadStartInput(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -12,9 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from photolisting.api import get_visible, validated
+from photolisting.api import also_answers, get_visible, validated
 from photolisting.errors import ApplicationError
+from photolisting.limits import request_body_length
 from projects import selectors, uploads
+from projects.api.output import photo_entry
 from projects.api.serializers import PhotoOutput, UploadStartInput
 from projects.models import DirectUpload
 from projects.selectors import projects_visible_to
@@ -72,19 +76,19 @@ class UploadCompleteView(APIView):
     @extend_schema(
         request=None, responses={201: PhotoOutput}, summary="Verify what arrived and ingest it"
     )
+    @also_answers(409, 422)
     def post(self, request: Request, upload_id: str) -> Response:
         photo = uploads.upload_complete(upload=_upload(request, upload_id))
-        photo = selectors.photo_get(user=request.user, photo_id=photo.id)
-        return Response(
-            PhotoOutput(photo, context={"request": request}).data, status=status.HTTP_201_CREATED
-        )
+        return Response(photo_entry(request, photo.id), status=status.HTTP_201_CREATED)
 
 
-class RawBytesParser(BaseParser):
+class RawBodyParser(BaseParser):
+    """The body as a stream, left unread: the service refuses or streams it."""
+
     media_type = "*/*"
 
-    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
-        return stream.read() if stream else b""
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream or io.BytesIO()
 
 
 class UploadDataView(APIView):
@@ -92,18 +96,25 @@ class UploadDataView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes = [RawBytesParser]
+    throttle_classes: list = []  # like an S3 presigned URL; the chunks of one file add up fast
+    parser_classes = [RawBodyParser]
 
     @extend_schema(
         request={"application/octet-stream": OpenApiTypes.BINARY}, responses=OpenApiTypes.OBJECT
     )
+    @also_answers(403, 409)
     def put(self, request: Request, upload_id: str) -> Response:
         uploads.upload_token_check(upload_id, request.query_params.get("token", ""))
         upload = DirectUpload.objects.filter(id=upload_id).first()
         if upload is None:
             raise ApplicationError(_("No such upload."), code="upload_not_found", status=404)
         start = _range_start(request.headers.get("Content-Range", ""))
-        received = uploads.upload_receive_local(upload=upload, data=request.data, start=start)
+        received = uploads.upload_receive_local(
+            upload=upload,
+            body=request.data,
+            length=request_body_length(request),
+            start=start,
+        )
         return Response({"received": received, "size": upload.size})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -12,9 +13,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
-from photolisting.api import CreatedAtCursorPagination, get_visible, validated
+from photolisting.api import (
+    CreatedAtCursorPagination,
+    FastJSONRenderer,
+    also_answers,
+    conditional_json,
+    etag,
+    get_visible,
+    validated,
+)
 from photolisting.uploads import MaxSizeUploadHandler
 from projects import selectors, services
+from projects.api.output import photo_entries, photo_entry, project_entry, project_entry_of
 from projects.api.serializers import (
     FolderInput,
     FolderListQuery,
@@ -34,22 +44,25 @@ from projects.archive import photo_touch
 from projects.models import PhotoVersion
 
 
-class PaginatedListMixin:
+class ProjectListCreateView(APIView):
+    renderer_classes = [FastJSONRenderer]
     pagination_class = CreatedAtCursorPagination
 
-    def paginated(self, request: Request, queryset, serializer_class) -> Response:
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        data = serializer_class(page, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
-
-
-class ProjectListCreateView(PaginatedListMixin, APIView):
     @extend_schema(responses=ProjectOutput(many=True), summary="Projects you can see")
-    def get(self, request: Request) -> Response:
-        return self.paginated(request, selectors.project_list(user=request.user), ProjectOutput)
+    @also_answers(304)
+    def get(self, request: Request) -> HttpResponse:
+        tag = etag(request, *selectors.projects_changed(user=request.user))
+
+        def page() -> dict:
+            paginator = self.pagination_class()
+            projects = selectors.project_rows(user=request.user)
+            rows = paginator.paginate_queryset(projects, request, view=self)
+            return paginator.get_paginated_response([project_entry(row) for row in rows]).data
+
+        return conditional_json(request, tag, page)
 
     @extend_schema(request=ProjectInput, responses={201: ProjectOutput}, summary="Create a project")
+    @also_answers(402)
     def post(self, request: Request) -> Response:
         data = validated(ProjectInput, request.data)
         agency_id = data.pop("agency", None)
@@ -57,21 +70,21 @@ class ProjectListCreateView(PaginatedListMixin, APIView):
             agency_get_for_member(user=request.user, agency_id=agency_id) if agency_id else None
         )
         project = services.project_create(user=request.user, agency=agency, **data)
-        return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
+        return Response(project_entry_of(project), status=status.HTTP_201_CREATED)
 
 
 class ProjectDetailView(APIView):
     @extend_schema(responses=ProjectOutput)
     def get(self, request: Request, project_id: str) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
-        return Response(ProjectOutput(project).data)
+        return Response(project_entry_of(project))
 
     @extend_schema(request=ProjectUpdateInput, responses=ProjectOutput)
     def patch(self, request: Request, project_id: str) -> Response:
         project = selectors.project_get(user=request.user, project_id=project_id)
         data = validated(ProjectUpdateInput, request.data, partial=True)
         project = services.project_update(project=project, **data)
-        return Response(ProjectOutput(project).data)
+        return Response(project_entry_of(project))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: str) -> Response:
@@ -103,6 +116,7 @@ class FolderListCreateView(APIView):
         return Response(FolderOutput(folders, many=True).data)
 
     @extend_schema(request=FolderInput, responses={201: FolderOutput})
+    @also_answers(409)
     def post(self, request: Request) -> Response:
         data = validated(FolderInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])
@@ -118,6 +132,7 @@ class FolderDetailView(APIView):
         )
 
     @extend_schema(request=FolderUpdateInput, responses=FolderOutput)
+    @also_answers(409)
     def patch(self, request: Request, folder_id: str) -> Response:
         folder = selectors.folder_get(user=request.user, folder_id=folder_id)
         data = validated(FolderUpdateInput, request.data)
@@ -131,8 +146,10 @@ class FolderDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PhotoListCreateView(PaginatedListMixin, APIView):
+class PhotoListCreateView(APIView):
     parser_classes = [MultiPartParser]
+    renderer_classes = [FastJSONRenderer]
+    pagination_class = CreatedAtCursorPagination
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         # Before DRF parses the body: the cap applies while bytes stream in.
@@ -146,15 +163,25 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
         responses=PhotoOutput(many=True),
         summary="Photos you can see, newest first (cursor pagination)",
     )
-    def get(self, request: Request) -> Response:
+    @also_answers(304)
+    def get(self, request: Request) -> HttpResponse:
         query = validated(PhotoListQuery, request.query_params)
-        photos = selectors.photo_list(
+        photos = selectors.photos_visible(
             user=request.user,
             project_id=query.get("project"),
             folder_id=query.get("folder"),
             status=query.get("status"),
         )
-        return self.paginated(request, photos, PhotoOutput)
+        # The validator is read before the rows: a change in between costs a refetch, never
+        # a stale answer kept.
+        tag = etag(request, *selectors.photos_changed(photos))
+
+        def page() -> dict:
+            paginator = self.pagination_class()
+            rows = paginator.paginate_queryset(selectors.photo_rows(photos), request, view=self)
+            return paginator.get_paginated_response(photo_entries(rows, request=request)).data
+
+        return conditional_json(request, tag, page)
 
     @extend_schema(
         request={"multipart/form-data": PhotoUploadInput},
@@ -169,6 +196,7 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
         responses={201: PhotoOutput, 200: PhotoOutput},
         summary="Upload an original photo (multipart); ingest runs in the background",
     )
+    @also_answers(409, 422)
     def post(self, request: Request) -> Response:
         data = validated(PhotoUploadInput, request.data)
         project = selectors.project_get(user=request.user, project_id=data["project"])
@@ -182,9 +210,8 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
             upload=data["file"],
             idempotency_key=request.headers.get("Idempotency-Key", "")[:255] or None,
         )
-        photo = selectors.photo_get(user=request.user, photo_id=result.photo.id)
         response = Response(
-            PhotoOutput(photo, context={"request": request}).data,
+            photo_entry(request, result.photo.id),
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
         if not result.created:
@@ -193,18 +220,24 @@ class PhotoListCreateView(PaginatedListMixin, APIView):
 
 
 class PhotoDetailView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
     @extend_schema(responses=PhotoOutput)
-    def get(self, request: Request, photo_id: str) -> Response:
-        photo = selectors.photo_get(user=request.user, photo_id=photo_id)
-        photo_touch(photo)
-        return Response(PhotoOutput(photo, context={"request": request}).data)
+    @also_answers(304)
+    def get(self, request: Request, photo_id: str) -> HttpResponse:
+        row = selectors.photo_row_get(user=request.user, photo_id=photo_id)
+        photo_touch(
+            row["id"], last_accessed_at=row["last_accessed_at"], archived_at=row["archived_at"]
+        )
+        tag = etag(request, row["updated_at"])
+        return conditional_json(request, tag, lambda: photo_entries([row], request=request)[0])
 
     @extend_schema(request=PhotoUpdateInput, responses=PhotoOutput, summary="Set the room label")
     def patch(self, request: Request, photo_id: str) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
         data = validated(PhotoUpdateInput, request.data)
         services.photo_update(photo=photo, room_label=data["room_label"])
-        return Response(PhotoOutput(photo, context={"request": request}).data)
+        return Response(photo_entry(request, photo.id))
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, photo_id: str) -> Response:
@@ -219,12 +252,11 @@ class PhotoRetryView(APIView):
         responses={202: PhotoOutput},
         summary="Process a failed or rejected photo again (409 not_retryable otherwise)",
     )
+    @also_answers(409)
     def post(self, request: Request, photo_id: str) -> Response:
         photo = selectors.photo_get(user=request.user, photo_id=photo_id)
         photo = services.photo_ingest_retry(photo=photo)
-        return Response(
-            PhotoOutput(photo, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
-        )
+        return Response(photo_entry(request, photo.id), status=status.HTTP_202_ACCEPTED)
 
 
 class PhotoDeliverView(APIView):
@@ -245,5 +277,4 @@ class PhotoDeliverView(APIView):
         services.photo_deliver(
             user=request.user, photo=photo, version=version, original=bool(data.get("original"))
         )
-        photo = selectors.photo_get(user=request.user, photo_id=photo.id)
-        return Response(PhotoOutput(photo, context={"request": request}).data)
+        return Response(photo_entry(request, photo.id))

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from accounts.models import Membership
-from accounts.tests.factories import MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, StaffFactory, UserFactory
 from conftest import jpeg_bytes
 from projects.models import Photo
 from projects.tests.factories import ProjectFactory
@@ -114,7 +114,7 @@ def test_direct_upload_start_too_large_in_french(api, project, settings):
 
 
 def test_photo_statuses_in_french_on_the_admin_list(client, project):
-    admin = UserFactory(is_staff=True, is_superuser=True)
+    admin = StaffFactory()
     Photo.objects.create(
         project=project,
         original_filename="salon.jpg",

@@ -217,14 +217,14 @@ def test_project_page_explains_and_offers_retry_and_delete(upload, wait_for_inge
 
 
 def test_admin_action_processes_failed_photos_again(client, upload, wait_for_ingest):
-    from accounts.models import User
+    from accounts.tests.factories import StaffFactory
 
     data = damaged.encoded(damaged.synthetic_photo(), "JPEG")
     photo = wait_for_ingest(upload(data, "room.jpg").json()["id"])
     Photo.objects.filter(id=photo.id).update(
         status=Photo.Status.FAILED, rejection_code="ingest_stalled"
     )
-    client.force_login(User.objects.create_superuser("root@example.com", "admin-pass-123"))
+    client.force_login(StaffFactory())
     response = client.post(
         "/admin/projects/photo/",
         {"action": "retry_ingest", "_selected_action": [str(photo.id)]},

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from accounts.models import User
-from accounts.tests.factories import MembershipFactory
+from accounts.tests.factories import MembershipFactory, StaffFactory
 from conftest import SHARED_DATA, SHARED_DATA_REQUIRED, jpeg_bytes
 from processing.models import Job
 from projects.models import Photo, PhotoVersion, Project
@@ -85,7 +85,7 @@ def test_seed_demo_creates_a_login_and_photos_and_is_repeatable(
 def test_admin_lists_photos_with_thumbnails_and_original_links(client, upload, wait_for_ingest):
     good = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (800, 600), "teal"))).json()["id"])
     bad = wait_for_ingest(upload(b"\xff\xd8\xff\xe0" + b"\x00" * 400, "bad.jpg").json()["id"])
-    admin = User.objects.create_superuser("root@example.com", "admin-pass-123")
+    admin = StaffFactory()
     client.force_login(admin)
     listing = client.get("/admin/projects/photo/").content.decode()
     assert listing.count('style="height:48px') == 1 and "Rejected" in listing

@@ -17,7 +17,8 @@ from conftest import CHROMIUM, INTERIOR, jpeg_bytes, log_in, shared_photo
 from delivery.models import Export
 from projects.models import Photo
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Exports are a paid feature: the test user is on Premium.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("premium")]
 
 
 def run(api, photo_id: str, preset: str, wait_for_job) -> str:

@@ -27,6 +27,7 @@ DEMO_EMAIL = "demo@photolisting.local"
 DEMO_PASSWORD = "listing-demo-2026"
 DEMO_AGENCY = "Agence des Lilas"
 DEMO_COLLEAGUE_EMAIL = "colleague@photolisting.local"
+DEMO_USER_PLAN = "premium"
 DEMO_AGENCY_PLAN = "agency"
 DEMO_PHOTOS = (
     "interiors/living-room.jpg",
@@ -56,6 +57,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, data_dir: str, **options) -> None:
         user = user_create_verified(email=DEMO_EMAIL, password=DEMO_PASSWORD, first_name="Demo")
+        # On Premium, so the demo shows portal exports and an own watermark.
+        _put_on_plan(subscription_for(user=user), DEMO_USER_PLAN)
         project = Project.objects.filter(owner=user).first()
         if project is None:
             project = project_create(
@@ -79,13 +82,8 @@ class Command(BaseCommand):
             role=Membership.Role.OWNER, agency__name=DEMO_AGENCY
         )
         agency = owned[0].agency if owned else agency_create(user=owner, name=DEMO_AGENCY)
-        # There is no Stripe behind the demo: its agency gets the Agency plan's seats the way staff
-        # set a plan in the admin, so the colleague joins within the plan like any member.
-        subscription = subscription_for(agency=agency)
-        if subscription.plan.code != DEMO_AGENCY_PLAN:
-            Subscription.objects.filter(pk=subscription.pk).update(
-                plan=Plan.objects.get(code=DEMO_AGENCY_PLAN)
-            )
+        # The colleague joins within the Agency plan's seats like any member.
+        _put_on_plan(subscription_for(agency=agency), DEMO_AGENCY_PLAN)
         if not membership_list(user=colleague).filter(agency=agency).exists():
             membership_add(agency=agency, by=owner, email=colleague.email)
         return agency
@@ -141,3 +139,9 @@ class Command(BaseCommand):
                     )
                 return photos
             time.sleep(0.5)
+
+
+def _put_on_plan(subscription: Subscription, code: str) -> None:
+    """There is no Stripe behind the demo: plans are set the way staff set one in the admin."""
+    if subscription.plan.code != code:
+        Subscription.objects.filter(pk=subscription.pk).update(plan=Plan.objects.get(code=code))

@@ -1,0 +1,32 @@
+"""App tokens (allauth headless, JWT): an access token is valid only while its session lives
+(stateful validation, settings), so logging out, changing the password or a staff "sign out
+everywhere" ends it at once; and a refresh token used a second time — it was stolen, or the app
+leaked it — ends the session, so every token of that chain stops working."""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.headless.tokens.strategies.jwt import internal
+from allauth.headless.tokens.strategies.jwt.strategy import JWTTokenStrategy
+
+logger = logging.getLogger(__name__)
+
+
+class TokenStrategy(JWTTokenStrategy):
+    def refresh_token(self, refresh_token: str) -> tuple[str, str] | None:
+        tokens = super().refresh_token(refresh_token)
+        if tokens is None:
+            self._end_chain_if_reused(refresh_token)
+        return tokens
+
+    def _end_chain_if_reused(self, refresh_token: str) -> None:
+        """A genuine, unexpired refresh token its session no longer lists was rotated already."""
+        payload = internal.decode_token(refresh_token, "refresh")
+        if payload is None:
+            return
+        session = internal.get_token_session(payload)
+        if session is None or payload["jti"] in internal.get_refresh_token_state(session):
+            return
+        logger.warning("refresh token reused: ending its session (user %s)", payload["sub"])
+        session.delete()

@@ -1,0 +1,173 @@
+"""API rate limits from the plan (``Plan.api_rate``): each user gets the fastest rate among their
+own plan and their agencies' plans, anonymous callers ``API_ANONYMOUS_RATE`` per address, staff
+no limit. Counters are fixed windows in the default cache (Redis when REDIS_URL is set), so every
+web process counts together. Every API answer says where the caller stands (X-RateLimit-*); a
+refusal is a 429 with Retry-After."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from rest_framework.throttling import BaseThrottle
+
+from billing.models import Plan
+from billing.services import DEFAULT_PLAN
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+PLAN_RATE_CACHE_SECONDS = 60  # a plan change reaches the throttle within a minute
+_PACK = 1_000_000  # a packed rate: requests × _PACK + seconds (the script below knows it too)
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        """``30/min``, ``600/m``, ``5/s``, ``1000/hour``, ``10000/day``."""
+        count, period = text.split("/")
+        return cls(int(count), PERIODS[period.strip()[0].lower()])
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def packed(self) -> int:
+        """One integer (Django's Redis cache stores ints raw), so the counting script can read a
+        cached rate."""
+        return self.requests * _PACK + self.seconds
+
+    @classmethod
+    def unpacked(cls, packed: int) -> Rate:
+        return cls(packed // _PACK, packed % _PACK)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a caller stands in the current window, for the X-RateLimit-* headers."""
+
+    limit: int
+    used: int
+    reset: int  # seconds until the window starts over
+
+    @property
+    def allowed(self) -> bool:
+        return self.used <= self.limit
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(0, self.limit - self.used)),
+            "X-RateLimit-Reset": str(self.reset),
+        }
+
+
+# One round trip per API call: read the caller's cached plan rate (unless given), count the call in
+# its window, start the window's expiry. Answers false when the plan rate is not cached.
+_TAKE = """
+local packed = tonumber(ARGV[2])
+if not packed then
+  local cached = redis.call('GET', KEYS[1])
+  if not cached then return false end
+  packed = tonumber(cached)
+end
+local seconds = packed % 1000000
+local start = math.floor(tonumber(ARGV[1]) / seconds) * seconds
+local key = KEYS[2] .. ':' .. seconds .. ':' .. string.format('%d', start)
+local used = redis.call('INCR', key)
+if used == 1 then redis.call('EXPIRE', key, seconds + 1) end
+return {packed, used}
+"""
+
+
+def _rate_key(user) -> str:
+    return f"api-rate:user:{user.pk}"
+
+
+def api_rate_of(user) -> Rate:
+    """The fastest of the user's own plan and their agencies' plans (Free without any)."""
+    packed = cache.get(_rate_key(user))
+    if packed is not None:
+        return Rate.unpacked(packed)
+    rates = Plan.objects.filter(
+        Q(subscriptions__user=user)
+        | Q(subscriptions__agency__memberships__user=user)
+        | Q(code=DEFAULT_PLAN)
+    ).values_list("api_rate", flat=True)
+    rate = max((Rate.parse(text) for text in rates), key=lambda rate: rate.per_second)
+    cache.set(_rate_key(user), rate.packed(), PLAN_RATE_CACHE_SECONDS)
+    return rate
+
+
+def window_take(
+    ident: str, rate: Rate | None = None, *, user=None, now: float | None = None
+) -> Window:
+    """Counts one request against ``ident``'s current window at ``rate`` (else ``user``'s plan
+    rate), atomically. It runs on every API call, so in Redis it is one script call: the cached
+    plan rate is read where the count is taken."""
+    now = time.time() if now is None else now
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client(write=True)
+        rate_key = backend.make_key(_rate_key(user)) if user is not None else ""
+        keys = [rate_key, backend.make_key(f"api-throttle:{ident}")]
+        take = client.register_script(_TAKE)
+        taken = take(keys=keys, args=[repr(now), rate.packed() if rate else ""])
+        if not taken:  # the plan rate is not cached: read it (which caches it), then count
+            taken = take(keys=keys, args=[repr(now), api_rate_of(user).packed()])
+        rate, used = Rate.unpacked(int(taken[0])), int(taken[1])
+    else:
+        rate = rate or api_rate_of(user)
+        start = int(now // rate.seconds) * rate.seconds
+        key = f"api-throttle:{ident}:{rate.seconds}:{start}"
+        cache.add(key, 0, rate.seconds + 1)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # the window's key expired between add and incr
+            cache.set(key, used := 1, rate.seconds + 1)
+    start = int(now // rate.seconds) * rate.seconds
+    return Window(rate.requests, used, max(1, math.ceil(start + rate.seconds - now)))
+
+
+class PlanRateThrottle(BaseThrottle):
+    """DRF throttle (DEFAULT_THROTTLE_CLASSES) at the caller's plan rate."""
+
+    def allow_request(self, request, view) -> bool:
+        if not settings.API_THROTTLE:
+            return True
+        user = request.user
+        if user and user.is_authenticated:
+            if user.is_staff:
+                return True
+            self.window = window_take(f"user:{user.pk}", user=user)
+        else:
+            rate = Rate.parse(settings.API_ANONYMOUS_RATE)
+            self.window = window_take(f"ip:{self.get_ident(request)}", rate)
+        request._request.rate_limit_window = self.window
+        return self.window.allowed
+
+    def wait(self) -> float:
+        return self.window.reset
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the X-RateLimit-* headers the throttle left on the request to its answer."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        window = getattr(request, "rate_limit_window", None)
+        if window is not None:
+            for name, value in window.headers().items():
+                response[name] = value
+        return response

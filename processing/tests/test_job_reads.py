@@ -1,0 +1,83 @@
+"""Job list and job status as apps poll them: a constant number of queries whatever the page,
+and a 304 for a job whose status has not moved."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from processing.api.serializers import JobOutput
+from processing.models import Job
+from processing.tests.factories import BatchFactory, JobFactory
+from projects.models import Rendition
+from projects.tests.factories import PhotoVersionFactory, RenditionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_request_log_sample(settings):
+    """The gateway logs a random tenth of API calls (an INSERT): counts must not depend on it."""
+    settings.API_LOG_SAMPLE_RATE = 0
+
+
+def finished_job(batch) -> Job:
+    """A succeeded job with its result version and the version's renditions."""
+    job = JobFactory(batch=batch, status=Job.Status.SUCCEEDED, progress=100)
+    version = PhotoVersionFactory(photo=job.photo)
+    for spec in Rendition.Spec.values:
+        RenditionFactory(photo=job.photo, version=version, spec=spec)
+    Job.objects.filter(pk=job.pk).update(result_version=version)
+    return job
+
+
+def test_the_job_list_takes_the_same_queries_for_2_or_30_jobs(api, project):
+    batch = BatchFactory(project=project)
+    for _ in range(30):
+        finished_job(batch)
+    api.get("/api/v1/me")  # the caller's plan rate is read once, then cached
+    counts = {}
+    for size in (2, 30):
+        with CaptureQueriesContext(connection) as queries:
+            page = api.get(f"/api/v1/jobs/?batch={batch.id}&page_size={size}").json()
+        counts[size] = len(queries)
+        assert len(page["results"]) == size
+        assert all(job["result"]["urls"]["thumbnail"] for job in page["results"])
+    assert counts[2] == counts[30]
+
+
+def test_a_job_entry_has_exactly_the_fields_the_schema_declares(api, project):
+    job = finished_job(BatchFactory(project=project))
+    entry = api.get(f"/api/v1/jobs/{job.id}/").json()
+    assert list(entry) == JobOutput.Meta.fields
+    assert entry["cost"] == "0.000000" and entry["error"] is None
+    assert entry["result"]["urls"]["download"].startswith("http://testserver/")
+
+
+def test_job_status_answers_304_until_the_job_moves(api, project):
+    job = JobFactory(batch=BatchFactory(project=project))
+    url = f"/api/v1/jobs/{job.id}/"
+    first = api.get(url)
+    assert first.status_code == 200 and first.json()["status"] == "queued"
+    tag = first["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        again = api.get(url, HTTP_IF_NONE_MATCH=tag)
+    assert again.status_code == 304 and again.content == b""
+    assert not any("projects_rendition" in q["sql"] for q in queries)  # no links built
+    assert api.post(f"{url}cancel").status_code == 200
+    moved = api.get(url, HTTP_IF_NONE_MATCH=tag)
+    assert moved.status_code == 200 and moved.json()["status"] == "cancelled"
+    assert moved["ETag"] != tag
+
+
+def test_the_job_list_answers_304_until_a_job_on_the_page_moves(api, project):
+    batch = BatchFactory(project=project)
+    jobs = [JobFactory(batch=batch) for _ in range(3)]
+    url = f"/api/v1/jobs/?batch={batch.id}"
+    tag = api.get(url)["ETag"]
+    assert api.get(url, HTTP_IF_NONE_MATCH=tag).status_code == 304
+    Job.objects.filter(pk=jobs[1].pk).update(progress=40, status=Job.Status.RUNNING)
+    moved = api.get(url, HTTP_IF_NONE_MATCH=tag)
+    assert moved.status_code == 200
+    assert {j["progress"] for j in moved.json()["results"]} == {0, 40}
