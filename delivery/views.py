@@ -31,7 +31,13 @@ from delivery.sharing import (
     shared_photos,
 )
 from photolisting.errors import ApplicationError, NotFound
-from photolisting.storage import LinkInvalid, file_etag, resolve_token
+from photolisting.storage import (
+    LinkInvalid,
+    SignedTarget,
+    file_etag,
+    link_targets,
+    resolve_token,
+)
 from projects.links import delivered_links
 
 
@@ -42,6 +48,11 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
         target, inline = resolve_token(token)
     except LinkInvalid as error:
         return HttpResponseForbidden(str(error))
+    return _serve(request, target, inline)
+
+
+def _serve(request: HttpRequest, target: SignedTarget, inline: bool) -> HttpResponse:
+    """A stored file with its type and name, conditional (ETag) and ranged."""
     storage = storages[target.storage_name]
     if not storage.exists(target.key):
         return render(request, "404.html", status=404)
@@ -92,9 +103,9 @@ SHARED_FILE_KINDS = ("thumbnail", "preview", "download")
 
 @require_GET
 def shared_file(request: HttpRequest, token: str, photo_id: str, kind: str) -> HttpResponse:
-    """A gallery's file through its share link: while the link is live (not revoked, not
-    expired, unlocked if it has a password) this redirects to a fresh signed link; afterwards
-    it is gone, so a link copied out of the gallery stops with it."""
+    """A gallery's file through its share link: served here while the link is live (not
+    revoked, not expired, unlocked if it has a password), never through a signed link that
+    would outlive it, so a file link copied out of the gallery stops with the share link."""
     try:
         link = share_link_open(token)
     except ShareLinkGone as gone:
@@ -108,10 +119,11 @@ def shared_file(request: HttpRequest, token: str, photo_id: str, kind: str) -> H
     except ValueError:
         photo = None
     allowed = kind in SHARED_FILE_KINDS and (kind != "download" or link.allow_download)
-    url = delivered_links(photo)[kind] if photo is not None and allowed else None
+    with link_targets() as targets:
+        url = delivered_links(photo)[kind] if photo is not None and allowed else None
     if url is None:
         return render(request, "404.html", status=404)
-    response = redirect(url)
+    response = _serve(request, *targets[url])
     response["Cache-Control"] = "private, no-store"  # asked again each time: the link may end
     response["Referrer-Policy"] = "no-referrer"
     return response

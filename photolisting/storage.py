@@ -18,6 +18,8 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -227,6 +229,23 @@ class SignedTarget:
     filename: str
 
 
+# While set (``link_targets``): every link signed is also recorded with the file it names.
+_captured_targets: ContextVar[dict | None] = ContextVar("captured_targets", default=None)
+
+
+@contextmanager
+def link_targets() -> Iterator[dict[str, tuple[SignedTarget, bool]]]:
+    """Records, for each link signed inside the block, the file it names and whether it is
+    served inline: a view that must serve a file itself (a share gallery's, which stops with
+    its link) gets the file the shared link builders chose, without a link that outlives it."""
+    captured: dict[str, tuple[SignedTarget, bool]] = {}
+    token = _captured_targets.set(captured)
+    try:
+        yield captured
+    finally:
+        _captured_targets.reset(token)
+
+
 def signed_url(
     storage_name: str,
     key: str,
@@ -253,15 +272,19 @@ def signed_url(
         expires_at = window_end + settings.SIGNED_URL_MAX_AGE
     disposition = f'{"inline" if inline else "attachment"}; filename="{filename}"'
     if is_s3():
-        return _presigned_get(
+        url = _presigned_get(
             storage_name, key, content_type, disposition, expires_at, now, window_end
         )
-    payload = _compact_json(
-        [storage_name, key, content_type, filename, int(inline), expires_at]
-    ).encode()
-    body = base64.urlsafe_b64encode(payload).rstrip(b"=")
-    mac = base64.urlsafe_b64encode(_link_mac(settings.SECRET_KEY, body)).rstrip(b"=")
-    return f"{_signed_file_prefix(get_script_prefix())}{body.decode()}.{mac.decode()}"
+    else:
+        payload = _compact_json(
+            [storage_name, key, content_type, filename, int(inline), expires_at]
+        ).encode()
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
+        mac = base64.urlsafe_b64encode(_link_mac(settings.SECRET_KEY, body)).rstrip(b"=")
+        url = f"{_signed_file_prefix(get_script_prefix())}{body.decode()}.{mac.decode()}"
+    if (captured := _captured_targets.get()) is not None:
+        captured[url] = (SignedTarget(storage_name, key, content_type, filename), inline)
+    return url
 
 
 @functools.lru_cache(maxsize=8)
