@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from photolisting import storage
@@ -33,15 +34,20 @@ def photo_touch(
     photo_id: uuid.UUID, *, last_accessed_at: datetime | None, archived_at: datetime | None
 ) -> None:
     """An access: recorded (at most hourly) and an archived original brought back by a worker,
-    so the GET that saw the photo writes nothing itself."""
-    stale = last_accessed_at is None or timezone.now() - last_accessed_at > _TOUCH_EVERY
+    so the GET that saw the photo writes nothing itself. The worker is told when the access
+    happened: a queue that runs behind must not make a photo look used later than it was."""
+    now = timezone.now()
+    stale = last_accessed_at is None or now - last_accessed_at > _TOUCH_EVERY
     if stale or archived_at is not None:
         from projects.tasks import photo_accessed
 
-        transaction.on_commit(lambda: photo_accessed.delay(str(photo_id)))
+        transaction.on_commit(lambda: photo_accessed.delay(str(photo_id), now.isoformat()))
 
 
-def photo_access_record(photo: Photo) -> None:
-    """What an access does, in a worker: the access time, and the original back if archived."""
-    Photo.objects.filter(pk=photo.pk).update(last_accessed_at=timezone.now())
+def photo_access_record(photo: Photo, *, accessed_at: datetime) -> None:
+    """What an access does, in a worker: the access time (never moved back by an earlier access
+    processed late), and the original back if archived."""
+    Photo.objects.filter(pk=photo.pk).filter(
+        Q(last_accessed_at=None) | Q(last_accessed_at__lt=accessed_at)
+    ).update(last_accessed_at=accessed_at)
     photo_restore(photo)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from celery import Task, shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from photolisting import storage
 from projects.archive import photo_access_record
@@ -41,10 +43,13 @@ def ingest_photo(self: Task, photo_id: str) -> str | None:
 
 
 @shared_task(acks_late=True)
-def photo_accessed(photo_id: str) -> None:
+def photo_accessed(photo_id: str, accessed_at: str | None = None) -> None:
+    """``accessed_at`` (ISO 8601) is when the request saw the photo; messages queued before it
+    was passed have none and count as now."""
     photo = Photo.objects.filter(pk=photo_id).first()
     if photo is not None:
-        photo_access_record(photo)
+        at = datetime.fromisoformat(accessed_at) if accessed_at else timezone.now()
+        photo_access_record(photo, accessed_at=at)
 
 
 @shared_task

@@ -119,7 +119,7 @@ def test_raw_events_are_pruned_after_retention_and_their_aggregates_stay(setting
             call_command("aggregate_usage", since=old_day.isoformat())
         from analytics.tasks import prune_usage_events
 
-        assert prune_usage_events.delay().get() == 1
+        assert prune_usage_events.apply().get() == 1
         assert list(UsageEvent.objects.values_list("occurred_at__date", flat=True)) == [recent_day]
         # A backfill over pruned days keeps their aggregates instead of writing zeros.
         call_command("aggregate_usage", since=old_day.isoformat())

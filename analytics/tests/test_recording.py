@@ -38,9 +38,10 @@ def test_signup_and_login_are_recorded(client):
     assert UsageEvent.objects.get(kind=Kind.LOGIN).user_id == existing.id
 
 
-def test_upload_and_rejected_ingest_are_recorded(upload, user, project):
+def test_upload_and_rejected_ingest_are_recorded(upload, user, project, wait_for_ingest):
     good = upload(jpeg_bytes(Image.new("RGB", (64, 48)))).json()
     bad = upload(b"\xff\xd8\xff\xe0" + b"not really a jpeg" * 20, "broken.jpg").json()
+    assert wait_for_ingest(bad["id"]).status == "rejected"  # ingest runs in a worker
     uploads = UsageEvent.objects.filter(kind=Kind.UPLOAD).order_by("id")
     assert [event.metadata["photo"] for event in uploads] == [good["id"], bad["id"]]
     assert {(e.user_id, e.project_id, e.plan) for e in uploads} == {(user.id, project.id, "free")}

@@ -61,7 +61,7 @@ def yesterday():
 def test_yesterday_in_figures_goes_to_staff(yesterday):
     from backoffice.tasks import send_daily_report
 
-    assert send_daily_report.delay().get() == 1
+    assert send_daily_report.apply().get() == 1
 
     message = mail.outbox[0]
     assert message.to == ["ops@photolisting.test"]

@@ -51,6 +51,10 @@ def test_photos_untouched_for_thirty_days_go_cold_and_come_back_on_access(
         stale = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (80, 60), "blue"))).json()["id"])
     with time_machine.travel(start + timedelta(days=29), tick=False):
         assert api.get(f"/api/v1/photos/{recent.id}/").status_code == 200  # accessed on day 29
+        recorded_by = time.monotonic() + 30  # a worker records the access, with its day
+        while Photo.objects.get(pk=recent.pk).last_accessed_at != timezone.now():
+            assert time.monotonic() < recorded_by, "the access was not recorded"
+            time.sleep(0.1)
     with time_machine.travel(start + timedelta(days=31), tick=False):
         assert "would affect 1 item" in run("archive_unused_photos", "--dry-run")
         assert Photo.objects.filter(archived_at__isnull=False).count() == 0
