@@ -64,7 +64,6 @@ class AIRunner:
         self.provider = provider
         self.job = job
         self.claimant = str(job.id)  # its own earlier, interrupted attempt never blocks it
-        self.requests = int((job.provider_usage or {}).get("requests", 0))
 
     def edit(
         self,
@@ -123,17 +122,21 @@ class AIRunner:
     def _pay(self, operation: str, call) -> EditResult:
         """Asks the provider, retrying 429/5xx/timeouts with backoff up to
         1 + OPENAI_MAX_RETRIES requests, never past the job's AI_MAX_CALLS_PER_JOB; each request
-        is allowed by the guard first and counted on the job."""
+        is taken from the job's budget in the database (shared by every run of the job) and
+        allowed by the guard before it is made."""
         name = self.provider.name
+        limit = settings.AI_MAX_CALLS_PER_JOB
         for attempt in range(1 + settings.OPENAI_MAX_RETRIES):
-            if self.requests >= settings.AI_MAX_CALLS_PER_JOB:
+            if not spend.job_request_take(self.job.id, limit=limit):
                 raise CallBudgetSpent(
                     "provider_unavailable",
-                    f"{self.requests} provider requests made for this job, the most allowed.",
+                    f"{limit} provider requests made for this job, the most allowed.",
                 )
-            guard.check_may_pay(name, operation)
-            self.requests += 1
-            spend.job_usage_count(self.job.id, requests=1)
+            try:
+                guard.check_may_pay(name, operation)
+            except guard.ProviderWait:
+                spend.job_usage_count(self.job.id, requests=-1)  # not made: the job waits
+                raise
             try:
                 answer = call()
             except ProviderRefused:

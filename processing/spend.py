@@ -35,6 +35,22 @@ def job_usage_count(job_id: uuid.UUID | str, **counts: int) -> None:
     Job.objects.filter(id=job.id).update(provider_usage=totals)
 
 
+@transaction.atomic
+def job_request_take(job_id: uuid.UUID | str, *, limit: int) -> bool:
+    """Counts one more provider request on the job if it has made fewer than ``limit``. Checked
+    and counted under the row lock, so two runs of one job (a redelivered task) share the budget
+    instead of each spending it from the count it read when it started."""
+    job = Job.objects.select_for_update().filter(id=job_id).first()
+    if job is None:
+        return True  # deleted meanwhile: the ledger still records what is paid
+    totals = dict(job.provider_usage or {})
+    if totals.get("requests", 0) >= limit:
+        return False
+    totals["requests"] = totals.get("requests", 0) + 1
+    Job.objects.filter(id=job.id).update(provider_usage=totals)
+    return True
+
+
 def provider_call_record(
     *, job: Job, provider: ImageEditProvider, operation: str, cache_key: str, answer: EditResult
 ) -> ProviderCall:

@@ -14,6 +14,7 @@ from PIL import Image
 from conftest import jpeg_bytes
 from integrations.models import WebhookDelivery
 from integrations.tests.test_webhooks import wait_until
+from photolisting.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,8 +50,11 @@ class Server:
 
 
 @pytest.fixture
-def servers(settings):
+def servers(settings, monkeypatch):
     # Only the receiver's loopback address is trusted; 127.0.0.2 plays an internal service.
+    # These settings (and a patched resolver) exist in this process only, so the upload, its
+    # event and every delivery attempt run here too, even when a real worker is running.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
     settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     internal = Server("127.0.0.2")
