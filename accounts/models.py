@@ -77,6 +77,11 @@ class Agency(models.Model):
         return self.name
 
 
+# A member's monthly cap beyond any plan's quota means nothing; the bound keeps numbers a
+# database column holds (PositiveIntegerField) and gives a 400 instead of an overflow.
+MONTHLY_CAP_MAX = 1_000_000
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import services as team
-from accounts.models import Agency, Invitation, Membership
+from accounts.models import MONTHLY_CAP_MAX, Agency, Invitation, Membership
 from accounts.permissions import can_manage_agency
 from accounts.selectors import agency_get_for_member, agency_logo_url, membership_list
 from billing.entitlements import entitlements_for
@@ -72,10 +72,16 @@ class InviteForm(forms.Form):
 class MemberForm(forms.Form):
     role = forms.ChoiceField(choices=NEW_MEMBER_ROLES, required=False, label=gettext_lazy("Role"))
     monthly_processed_limit = forms.IntegerField(
-        min_value=0, required=False, label=gettext_lazy("Processed photos per month")
+        min_value=0,
+        max_value=MONTHLY_CAP_MAX,
+        required=False,
+        label=gettext_lazy("Processed photos per month"),
     )
     monthly_ai_limit = forms.IntegerField(
-        min_value=0, required=False, label=gettext_lazy("AI edits per month")
+        min_value=0,
+        max_value=MONTHLY_CAP_MAX,
+        required=False,
+        label=gettext_lazy("AI edits per month"),
     )
 
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import Invitation, Membership
+from accounts.models import MONTHLY_CAP_MAX, Invitation, Membership
 from accounts.selectors import agency_get_for_member, membership_list
 from photolisting.api import FastJSONRenderer, also_answers, validated
 from photolisting.errors import NotFound
@@ -98,8 +98,12 @@ class MemberUpdateInput(serializers.Serializer):
     role = serializers.ChoiceField(
         choices=[Membership.Role.ADMIN, Membership.Role.MEMBER], required=False
     )
-    monthly_processed_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    monthly_ai_limit = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    monthly_processed_limit = serializers.IntegerField(
+        min_value=0, max_value=MONTHLY_CAP_MAX, required=False, allow_null=True
+    )
+    monthly_ai_limit = serializers.IntegerField(
+        min_value=0, max_value=MONTHLY_CAP_MAX, required=False, allow_null=True
+    )
 
 
 class MemberListCreateView(APIView):

@@ -148,3 +148,20 @@ def test_signup_email_names_photolisting_at_the_site_url(client, settings):
     assert "Hello from PhotoListing!" in message.body
     assert "app.photolisting.example" in message.body
     assert "testserver!" not in message.body and "[testserver]" not in message.subject
+
+
+def test_a_member_cap_too_large_for_any_plan_is_a_400_not_an_overflow(client_for):
+    """Found by Schemathesis: a 28-digit cap reached the database and came back as a 500."""
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory
+
+    owner = MembershipFactory(role=Membership.Role.OWNER)
+    member = MembershipFactory(agency=owner.agency)
+    url = f"/api/v1/agencies/{owner.agency_id}/members/{member.user_id}/"
+    refused = client_for(owner.user).patch(
+        url, {"monthly_ai_limit": 8363412761292193731492970496}, format="json"
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "validation_error"
+    member.refresh_from_db()
+    assert member.monthly_ai_limit is None
