@@ -14,27 +14,12 @@ from django.utils.text import slugify
 from imaging.decode import FORMAT_CONTENT_TYPES
 from photolisting.storage import absolute_url, signed_url
 from projects.models import Photo, PhotoVersion
-from projects.selectors import delivered_version, thumbnail_keys
+from projects.selectors import VERSION_FIELDS, delivered_version, thumbnail_keys
 
 RENDITION_NAMES = ("thumbnail", "preview")
 Absolute = Callable[[str], str]
 # What a photo's links are made of.
 PHOTO_LINK_FIELDS = ("id", "original_filename", "storage_key", "format")
-
-
-# What a version's entry shows, read from a version or fetched as values.
-VERSION_FIELDS = (
-    "id",
-    "preset_name",
-    "ai_operations",
-    "format",
-    "width",
-    "height",
-    "bytes",
-    "created_at",
-    "storage_name",
-    "storage_key",
-)
 
 
 def version_links(version: PhotoVersion, *, request=None) -> dict:
