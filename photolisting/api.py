@@ -121,6 +121,9 @@ def validated(serializer_class, data, **kwargs) -> dict:
     return dict(serializer.validated_data)
 
 
+_DB_INTEGERS = (-(2**63), 2**63 - 1)
+
+
 def get_visible(queryset: QuerySet, object_id: object, noun: str):
     """One row of an already scoped queryset. A malformed id (``abc``, ``null``, empty) is as
     missing as a foreign one: 404, never a 500 and never a hint that the row exists."""
@@ -128,6 +131,8 @@ def get_visible(queryset: QuerySet, object_id: object, noun: str):
         pk = queryset.model._meta.pk.to_python(object_id)
     except (DjangoValidationError, TypeError, ValueError):
         pk = None
+    if isinstance(pk, int) and not _DB_INTEGERS[0] <= pk <= _DB_INTEGERS[1]:
+        pk = None  # no row has it, and the database would overflow before saying so
     found = queryset.filter(pk=pk).first() if pk not in (None, "") else None
     if found is None:
         # The code names what was asked for; the words stay general so every noun translates.

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import MONTHLY_CAP_MAX, Invitation, Membership
+from accounts.models import MONTHLY_CAP_MAX, Invitation, Membership, User
 from accounts.selectors import agency_get_for_member, membership_list
-from photolisting.api import FastJSONRenderer, also_answers, validated
+from photolisting.api import FastJSONRenderer, also_answers, get_visible, validated
 from photolisting.errors import NotFound
 
 
@@ -142,12 +142,11 @@ class MemberListCreateView(APIView):
 class MemberDetailView(APIView):
     def _membership(self, request: Request, agency_id: int, user_id: int) -> Membership:
         agency = agency_get_for_member(user=request.user, agency_id=agency_id)
-        membership = (
-            agency.memberships.select_related("user", "agency").filter(user_id=user_id).first()
-        )
-        if membership is None:
-            raise NotFound(_("No such member."), code="member_not_found")
-        return membership
+        try:
+            user = get_visible(User.objects.filter(memberships__agency=agency), user_id, "member")
+        except NotFound:
+            raise NotFound(_("No such member."), code="member_not_found") from None
+        return agency.memberships.select_related("user", "agency").get(user=user)
 
     @extend_schema(
         request=MemberUpdateInput, responses=MemberOutput, summary="Role and per-member caps"

@@ -165,3 +165,20 @@ def test_a_member_cap_too_large_for_any_plan_is_a_400_not_an_overflow(client_for
     assert refused.json()["error"]["code"] == "validation_error"
     member.refresh_from_db()
     assert member.monthly_ai_limit is None
+
+
+def test_ids_past_what_a_database_integer_holds_are_404s(client_for):
+    """Found by Schemathesis: a 20-digit member id overflowed the database query (500)."""
+    from accounts.models import Membership
+    from accounts.tests.factories import MembershipFactory
+
+    owner = MembershipFactory(role=Membership.Role.OWNER)
+    api = client_for(owner.user)
+    huge = 18446744073709551617
+    member = api.patch(
+        f"/api/v1/agencies/{owner.agency_id}/members/{huge}/", {"role": "admin"}, format="json"
+    )
+    assert member.status_code == 404
+    assert member.json()["error"]["code"] == "member_not_found"
+    agency = api.get(f"/api/v1/agencies/{huge}/members/")
+    assert agency.status_code == 404
