@@ -17,10 +17,12 @@ api_v1 = [
     path("", include("billing.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("delivery.api.urls")),
-    re_path(r"^.*$", api_not_found),
+    # A prefix match: a path with an encoded newline (%0A) is still an API path, answered in JSON.
+    re_path(r"^", api_not_found),
 ]
 
 handler400 = "photolisting.api.bad_request"
+handler404 = "photolisting.api.not_found"
 handler500 = "photolisting.api.server_error"
 
 urlpatterns = [

@@ -91,6 +91,18 @@ def test_cors_answers_the_configured_app_origins_only(settings, client_for, user
 def test_unknown_api_paths_are_json_404s_whatever_the_method(user, method):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(user)
-    response = getattr(browser, method)("/api/v1/no-such-thing/", content_type="application/json")
+    for path in (
+        "/api/v1/no-such-thing/",
+        "/api/v1/agencies/-1/members/e%0A/",  # an encoded newline in a path segment
+        "/api/v2/projects/",  # outside the versioned router
+    ):
+        response = getattr(browser, method)(path, content_type="application/json")
+        assert response.status_code == 404, path
+        assert response.json()["error"]["code"] == "not_found", path
+
+
+@pytest.mark.django_db
+def test_unknown_pages_are_the_404_page(client):
+    response = client.get("/no-such-page/%0A/")
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response["Content-Type"].startswith("text/html")
