@@ -259,3 +259,19 @@ def test_production_serves_a_jwt_login_on_postgresql_redis_and_s3(tmp_path, data
         )  # fmt: skip
         assert me.status_code == 200, me.text + log.read_text()
         assert me.json()["email"] == EMAIL
+
+        # A database restart ends the workers' persistent connections: the next requests see
+        # it (without a SELECT 1 of their own) and reconnect instead of failing.
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            ended = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [database.rsplit("/", 1)[1]],
+            ).fetchone()[0]
+        assert ended >= 1
+        for _ in range(6):  # both workers, whichever takes each request
+            again = requests.get(
+                f"{base}/api/v1/me",
+                headers={**behind_tls, "Authorization": f"Bearer {access_token}"}, timeout=30,
+            )  # fmt: skip
+            assert again.status_code == 200, again.text + log.read_text()
