@@ -75,10 +75,14 @@ def _storage_buckets():
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """allauth's rate limits live in the cache; in Redis they would outlive a test run."""
+    """allauth's rate limits live in the cache; in Redis they would outlive a test run. Bodies
+    kept in this process are keyed by row ids and times a later test can meet again."""
     from django.core.cache import cache
 
+    from photolisting.api import kept_bodies
+
     cache.clear()
+    kept_bodies.clear()
     yield
 
 

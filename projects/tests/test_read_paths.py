@@ -130,6 +130,20 @@ def test_the_photo_list_answers_304_until_something_shown_changes(api, project):
     assert grown.status_code == 200 and len(grown.json()["results"]) == 4
 
 
+def test_a_page_asked_again_is_answered_from_this_process_without_building_it(api, project):
+    from django.core.cache import cache
+
+    for _ in range(5):
+        ready_photo_with_version(project)
+    url = f"/api/v1/photos/?project={project.id}&page_size=5"
+    api.get("/api/v1/me")
+    built, first = queries_for(api, url)
+    cache.clear()  # the shared cache forgets the body (and the session): this process has it
+    kept, again = queries_for(api, url)
+    assert again == first
+    assert kept < built
+
+
 def test_a_new_version_or_a_removed_photo_changes_the_tag(api, project):
     photo = ready_photo_with_version(project)
     other = ready_photo_with_version(project)
