@@ -10,11 +10,17 @@ import math
 import time
 from dataclasses import dataclass
 
+from allauth.account.internal.userkit import str_to_user_id
+from allauth.headless.contrib.rest_framework.authentication import JWTTokenAuthentication
+from allauth.headless.internal.sessionkit import session_store
+from allauth.headless.tokens.strategies.jwt import internal as jwt_internal
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
 from billing.models import Plan
@@ -71,12 +77,16 @@ class Window:
 
 
 # One round trip per API call: read the caller's cached plan rate (unless given), count the call in
-# its window, start the window's expiry. Answers false when the plan rate is not cached.
+# its window, start the window's expiry; and read KEYS[3] if given (the caller's session, whose
+# lookup would otherwise be a round trip of its own). The count is nil when the plan rate is not
+# cached.
 _TAKE = """
+local extra = false
+if KEYS[3] then extra = redis.call('GET', KEYS[3]) end
 local packed = tonumber(ARGV[2])
 if not packed then
   local cached = redis.call('GET', KEYS[1])
-  if not cached then return false end
+  if not cached then return {false, false, extra} end
   packed = tonumber(cached)
 end
 local seconds = packed % 1000000
@@ -84,17 +94,17 @@ local start = math.floor(tonumber(ARGV[1]) / seconds) * seconds
 local key = KEYS[2] .. ':' .. seconds .. ':' .. string.format('%d', start)
 local used = redis.call('INCR', key)
 if used == 1 then redis.call('EXPIRE', key, seconds + 1) end
-return {packed, used}
+return {packed, used, extra}
 """
 
 
-def _rate_key(user) -> str:
-    return f"api-rate:user:{user.pk}"
+def _rate_key(user_pk) -> str:
+    return f"api-rate:user:{user_pk}"
 
 
 def api_rate_of(user) -> Rate:
     """The fastest of the user's own plan and their agencies' plans (Free without any)."""
-    packed = cache.get(_rate_key(user))
+    packed = cache.get(_rate_key(user.pk))
     if packed is not None:
         return Rate.unpacked(packed)
     rates = Plan.objects.filter(
@@ -103,7 +113,7 @@ def api_rate_of(user) -> Rate:
         | Q(code=DEFAULT_PLAN)
     ).values_list("api_rate", flat=True)
     rate = max((Rate.parse(text) for text in rates), key=lambda rate: rate.per_second)
-    cache.set(_rate_key(user), rate.packed(), PLAN_RATE_CACHE_SECONDS)
+    cache.set(_rate_key(user.pk), rate.packed(), PLAN_RATE_CACHE_SECONDS)
     return rate
 
 
@@ -116,25 +126,93 @@ def window_take(
     now = time.time() if now is None else now
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)
-        rate_key = backend.make_key(_rate_key(user)) if user is not None else ""
-        keys = [rate_key, backend.make_key(f"api-throttle:{ident}")]
-        take = client.register_script(_TAKE)
-        taken = take(keys=keys, args=[repr(now), rate.packed() if rate else ""])
-        if not taken:  # the plan rate is not cached: read it (which caches it), then count
-            taken = take(keys=keys, args=[repr(now), api_rate_of(user).packed()])
-        rate, used = Rate.unpacked(int(taken[0])), int(taken[1])
-    else:
-        rate = rate or api_rate_of(user)
-        start = int(now // rate.seconds) * rate.seconds
-        key = f"api-throttle:{ident}:{rate.seconds}:{start}"
-        cache.add(key, 0, rate.seconds + 1)
-        try:
-            used = cache.incr(key)
-        except ValueError:  # the window's key expired between add and incr
-            cache.set(key, used := 1, rate.seconds + 1)
+        user_pk = user.pk if user is not None else None
+        window, _ = _redis_take(backend, ident, rate, user_pk=user_pk, now=now)
+        if window is None:  # the plan rate is not cached: read it (which caches it), then count
+            window, _ = _redis_take(backend, ident, api_rate_of(user), user_pk=user_pk, now=now)
+        return window
+    rate = rate or api_rate_of(user)
+    start = int(now // rate.seconds) * rate.seconds
+    key = f"api-throttle:{ident}:{rate.seconds}:{start}"
+    cache.add(key, 0, rate.seconds + 1)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the window's key expired between add and incr
+        cache.set(key, used := 1, rate.seconds + 1)
+    return _window(rate, used, now)
+
+
+def _window(rate: Rate, used: int, now: float) -> Window:
     start = int(now // rate.seconds) * rate.seconds
     return Window(rate.requests, used, max(1, math.ceil(start + rate.seconds - now)))
+
+
+def _redis_take(
+    backend: RedisCache,
+    ident: str,
+    rate: Rate | None,
+    *,
+    user_pk,
+    now: float,
+    also_read: str | None = None,
+) -> tuple[Window | None, bytes | None]:
+    """The window after counting (None when no rate was given and the plan rate is not
+    cached), and the raw value of the cache key ``also_read``, in one round trip."""
+    client = backend._cache.get_client(write=True)
+    keys = [
+        backend.make_key(_rate_key(user_pk)) if user_pk is not None else "",
+        backend.make_key(f"api-throttle:{ident}"),
+    ]
+    if also_read is not None:
+        keys.append(backend.make_key(also_read))
+    packed, used, extra = client.register_script(_TAKE)(
+        keys=keys, args=[repr(now), rate.packed() if rate else ""]
+    )
+    if packed is None:
+        return None, extra
+    return _window(Rate.unpacked(int(packed)), int(used), now), extra
+
+
+class ThrottledJWTAuthentication(JWTTokenAuthentication):
+    """allauth's app-token authentication — the token's session must still live, so logging
+    out ends the token at once — with the caller's call counted against their plan rate in the
+    same Redis round trip as the session lookup: the two round trips every authenticated API
+    call made become one. The token's user is known from its verified signature before the
+    session is read; the plan throttle (below) then uses that count. Without Redis, or with the
+    throttle off, it is allauth's authentication unchanged."""
+
+    def authenticate_credentials(self, key: str):
+        backend = caches[settings.SESSION_CACHE_ALIAS]
+        if not (settings.API_THROTTLE and isinstance(backend, RedisCache)):
+            return super().authenticate_credentials(key)
+        payload = jwt_internal.decode_token(key, "access")
+        sid = payload.get("sid") if payload else None
+        session_key = jwt_internal.session_key_from_sid(sid) if isinstance(sid, str) else None
+        if not session_key:
+            raise AuthenticationFailed("Invalid token.")
+        session = session_store(session_key)
+        if not hasattr(session, "cache_key"):  # sessions not kept in the cache
+            return super().authenticate_credentials(key)
+        user_pk = str_to_user_id(payload["sub"])
+        window, cached = _redis_take(
+            backend, f"user:{user_pk}", None, user_pk=user_pk, now=time.time(),
+            also_read=session.cache_key,
+        )  # fmt: skip
+        if cached is not None:
+            session._session_cache = backend._cache._serializer.loads(cached)
+        session.get(SESSION_KEY)  # a missing or expired session clears its key
+        user = jwt_internal.validate_token_user(payload, session) if session.session_key else None
+        if user is None:
+            raise AuthenticationFailed("Invalid token.")
+        self.window = window
+        return user, payload
+
+    def authenticate(self, request):
+        self.window = None
+        authenticated = super().authenticate(request)
+        if authenticated is not None and self.window is not None:
+            request._request.rate_limit_window = self.window
+        return authenticated
 
 
 class PlanRateThrottle(BaseThrottle):
@@ -146,8 +224,11 @@ class PlanRateThrottle(BaseThrottle):
         user = request.user
         if user and user.is_authenticated:
             if user.is_staff:
+                request._request.rate_limit_window = None
                 return True
-            self.window = window_take(f"user:{user.pk}", user=user)
+            # Counted already when the app token was checked (ThrottledJWTAuthentication).
+            taken = getattr(request._request, "rate_limit_window", None)
+            self.window = taken or window_take(f"user:{user.pk}", user=user)
         else:
             rate = Rate.parse(settings.API_ANONYMOUS_RATE)
             self.window = window_take(f"ip:{self.get_ident(request)}", rate)

@@ -13,6 +13,13 @@ pytestmark = pytest.mark.django_db
 AUTH = "/_allauth/app/v1"
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["unthrottled", "throttled"])
+def _throttle(request, settings):
+    """Throttled, the token's session is read in the plan throttle's round trip (with Redis):
+    tokens must end with their session either way."""
+    settings.API_THROTTLE = request.param
+
+
 def app_login(user, password: str = PASSWORD) -> dict:
     login = APIClient().post(
         f"{AUTH}/auth/login", {"email": user.email, "password": password}, format="json"

@@ -435,7 +435,8 @@ DEFAULT_FROM_EMAIL = env.str(
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication",
+        # allauth's app-token (JWT) authentication, counting the plan rate in the same trip.
+        "billing.throttling.ThrottledJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
