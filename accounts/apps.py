@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import usage
+        from accounts import backends, usage
 
         usage.connect()
+        backends.connect()

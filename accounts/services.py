@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.backends import user_snapshot_drop
 from accounts.models import Agency, Invitation, Membership, User
 from accounts.permissions import require_agency_manager
 from accounts.signals import seat_requested, seats_changed
@@ -233,11 +234,13 @@ def user_inactivity_notice(*, user: User, sent_at, purge_after) -> None:
     User.objects.filter(pk=user.pk).update(
         inactivity_notice_sent_at=sent_at, purge_after=purge_after
     )
+    user_snapshot_drop(user.pk)
 
 
 def user_inactivity_clear(*, user: User) -> None:
     """The user came back after the notice: the account stays."""
     User.objects.filter(pk=user.pk).update(inactivity_notice_sent_at=None, purge_after=None)
+    user_snapshot_drop(user.pk)
 
 
 def user_delete(*, user: User) -> None:
@@ -250,6 +253,7 @@ def user_disable(*, user: User) -> int:
     """Staff switch an account off: it can no longer sign in, and its open sessions end now.
     Returns the sessions ended."""
     User.objects.filter(pk=user.pk).update(is_active=False)
+    user_snapshot_drop(user.pk)
     return user_sessions_end(user=user)
 
 

@@ -23,6 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
+from accounts.backends import prefetched_user, user_snapshot_key, user_snapshot_store
 from billing.models import Plan
 from billing.services import DEFAULT_PLAN
 
@@ -77,16 +78,16 @@ class Window:
 
 
 # One round trip per API call: read the caller's cached plan rate (unless given), count the call in
-# its window, start the window's expiry; and read KEYS[3] if given (the caller's session, whose
-# lookup would otherwise be a round trip of its own). The count is nil when the plan rate is not
-# cached.
+# its window, start the window's expiry; and read KEYS[3], KEYS[4]… if given (the caller's session
+# and user snapshot, whose lookups would otherwise be round trips of their own). The count is nil
+# when the plan rate is not cached.
 _TAKE = """
-local extra = false
-if KEYS[3] then extra = redis.call('GET', KEYS[3]) end
+local read = {}
+for index = 3, #KEYS do read[#read + 1] = redis.call('GET', KEYS[index]) end
 local packed = tonumber(ARGV[2])
 if not packed then
   local cached = redis.call('GET', KEYS[1])
-  if not cached then return {false, false, extra} end
+  if not cached then return {false, false, unpack(read)} end
   packed = tonumber(cached)
 end
 local seconds = packed % 1000000
@@ -94,7 +95,7 @@ local start = math.floor(tonumber(ARGV[1]) / seconds) * seconds
 local key = KEYS[2] .. ':' .. seconds .. ':' .. string.format('%d', start)
 local used = redis.call('INCR', key)
 if used == 1 then redis.call('EXPIRE', key, seconds + 1) end
-return {packed, used, extra}
+return {packed, used, unpack(read)}
 """
 
 
@@ -154,32 +155,33 @@ def _redis_take(
     *,
     user_pk,
     now: float,
-    also_read: str | None = None,
-) -> tuple[Window | None, bytes | None]:
+    also_read: tuple[str, ...] = (),
+) -> tuple[Window | None, list]:
     """The window after counting (None when no rate was given and the plan rate is not
-    cached), and the raw value of the cache key ``also_read``, in one round trip."""
+    cached), and the values of the cache keys ``also_read`` (None when missing), in one round
+    trip."""
     client = backend._cache.get_client(write=True)
     keys = [
         backend.make_key(_rate_key(user_pk)) if user_pk is not None else "",
         backend.make_key(f"api-throttle:{ident}"),
+        *(backend.make_key(key) for key in also_read),
     ]
-    if also_read is not None:
-        keys.append(backend.make_key(also_read))
-    packed, used, extra = client.register_script(_TAKE)(
+    packed, used, *raw = client.register_script(_TAKE)(
         keys=keys, args=[repr(now), rate.packed() if rate else ""]
     )
+    read = [None if value is None else backend._cache._serializer.loads(value) for value in raw]
     if packed is None:
-        return None, extra
-    return _window(Rate.unpacked(int(packed)), int(used), now), extra
+        return None, read
+    return _window(Rate.unpacked(int(packed)), int(used), now), read
 
 
 class ThrottledJWTAuthentication(JWTTokenAuthentication):
     """allauth's app-token authentication — the token's session must still live, so logging
-    out ends the token at once — with the caller's call counted against their plan rate in the
-    same Redis round trip as the session lookup: the two round trips every authenticated API
-    call made become one. The token's user is known from its verified signature before the
-    session is read; the plan throttle (below) then uses that count. Without Redis, or with the
-    throttle off, it is allauth's authentication unchanged."""
+    out ends the token at once — in one Redis round trip instead of three: the token's user is
+    known from its verified signature, so the session, a snapshot of the user row
+    (``accounts.backends``: Django's checks still run on it) and the caller's count against
+    their plan rate are read and taken together; the plan throttle (below) then uses that
+    count. Without Redis, or with the throttle off, it is allauth's authentication unchanged."""
 
     def authenticate_credentials(self, key: str):
         backend = caches[settings.SESSION_CACHE_ALIAS]
@@ -194,16 +196,24 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
         if not hasattr(session, "cache_key"):  # sessions not kept in the cache
             return super().authenticate_credentials(key)
         user_pk = str_to_user_id(payload["sub"])
-        window, cached = _redis_take(
+        window, (session_data, snapshot) = _redis_take(
             backend, f"user:{user_pk}", None, user_pk=user_pk, now=time.time(),
-            also_read=session.cache_key,
+            also_read=(session.cache_key, user_snapshot_key(user_pk)),
         )  # fmt: skip
-        if cached is not None:
-            session._session_cache = backend._cache._serializer.loads(cached)
+        if session_data is not None:
+            session._session_cache = session_data
         session.get(SESSION_KEY)  # a missing or expired session clears its key
-        user = jwt_internal.validate_token_user(payload, session) if session.session_key else None
+        user = None
+        if session.session_key:
+            prefetched = prefetched_user.set(snapshot)
+            try:
+                user = jwt_internal.validate_token_user(payload, session)
+            finally:
+                prefetched_user.reset(prefetched)
         if user is None:
             raise AuthenticationFailed("Invalid token.")
+        if snapshot is None:
+            user_snapshot_store(user)
         self.window = window
         return user, payload
 

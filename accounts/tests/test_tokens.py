@@ -4,6 +4,11 @@ chain goes) and staff signing a user out everywhere."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
@@ -100,3 +105,30 @@ def test_staff_sign_a_user_out_everywhere(client):
     assert refresh(tokens["refresh_token"]).status_code != 200
     assert browser.get("/api/v1/me").status_code in (401, 403)
     assert me_status(kept["access_token"]) == 200
+
+
+def test_a_change_to_the_user_row_reaches_the_next_call():
+    """The user row an app-token call relies on may come from a snapshot kept beside the
+    session: a deactivation or a new password saved on the row, even without ending the
+    sessions, refuses the very next call."""
+    switched_off, new_password = UserFactory(), UserFactory()
+    tokens = {user: app_login(user)["access_token"] for user in (switched_off, new_password)}
+    for token in tokens.values():
+        assert me_status(token) == 200
+        assert me_status(token) == 200  # the second call may use the snapshot
+    switched_off.is_active = False
+    switched_off.save()
+    new_password.set_password("a-Brand-new-phrase-26")
+    new_password.save()
+    assert me_status(tokens[switched_off]) == 401
+    assert me_status(tokens[new_password]) == 401
+
+
+def test_an_app_token_call_reads_no_user_row_while_its_snapshot_lives():
+    if not (settings.API_THROTTLE and isinstance(caches["default"], RedisCache)):
+        pytest.skip("the session, snapshot and count are read together only in Redis, throttled")
+    token = app_login(UserFactory())["access_token"]
+    assert me_status(token) == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert me_status(token) == 200
+    assert not [q for q in queries if 'FROM "accounts_user"' in q["sql"]], queries.captured_queries

@@ -161,7 +161,9 @@ def test_usage_resets_when_stripe_renews_the_period(api, user, stripe, deliver):
     assert UsageCounter.objects.filter(subject=f"user:{user.id}", used=3).exists()  # history kept
 
 
-def test_seats_are_limited_by_the_plan_and_follow_in_stripe(api, user, stripe, deliver, settings):
+def test_seats_are_limited_by_the_plan_and_follow_in_stripe(
+    api, user, stripe, deliver, settings, celery_worker_process
+):
     agency_id = api.post("/api/v1/agencies/", {"name": "Lyon Immo"}, format="json").json()[
         "agency_id"
     ]
