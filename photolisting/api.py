@@ -133,22 +133,33 @@ def validated(serializer_class, data, **kwargs) -> dict:
 _DB_INTEGERS = (-(2**63), 2**63 - 1)
 
 
-def get_visible(queryset: QuerySet, object_id: object, noun: str):
-    """One row of an already scoped queryset. A malformed id (``abc``, ``null``, empty) is as
-    missing as a foreign one: 404, never a 500 and never a hint that the row exists."""
+def parsed_pk(model, object_id: object):
+    """The primary key a client sent, as the column holds it; None when it is malformed
+    (``abc``, ``null``, empty) or beyond what the column can hold."""
     try:
-        pk = queryset.model._meta.pk.to_python(object_id)
+        pk = model._meta.pk.to_python(object_id)
     except (DjangoValidationError, TypeError, ValueError):
-        pk = None
+        return None
     if isinstance(pk, int) and not _DB_INTEGERS[0] <= pk <= _DB_INTEGERS[1]:
-        pk = None  # no row has it, and the database would overflow before saying so
-    found = queryset.filter(pk=pk).first() if pk not in (None, "") else None
+        return None  # no row has it, and the database would overflow before saying so
+    return None if pk == "" else pk
+
+
+def not_visible(noun: str) -> NotFound:
+    # The code names what was asked for; the words stay general so every noun translates.
+    return NotFound(
+        gettext("Nothing with this id exists, or you cannot see it."),
+        code=f"{noun.replace(' ', '_')}_not_found",
+    )
+
+
+def get_visible(queryset: QuerySet, object_id: object, noun: str):
+    """One row of an already scoped queryset. A malformed id is as missing as a foreign one:
+    404, never a 500 and never a hint that the row exists."""
+    pk = parsed_pk(queryset.model, object_id)
+    found = queryset.filter(pk=pk).first() if pk is not None else None
     if found is None:
-        # The code names what was asked for; the words stay general so every noun translates.
-        raise NotFound(
-            gettext("Nothing with this id exists, or you cannot see it."),
-            code=f"{noun.replace(' ', '_')}_not_found",
-        )
+        raise not_visible(noun)
     return found
 
 

@@ -10,8 +10,9 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.permissions import visible_to
-from photolisting.api import get_visible
+from photolisting.api import get_visible, not_visible, parsed_pk
 from photolisting.errors import NotFound
+from photolisting.queries import QueryShape
 from processing.models import Batch, Job, Preset
 from projects.selectors import VERSION_FIELDS, in_visible_project, projects_visible_to
 
@@ -104,8 +105,18 @@ def job_rows(
     return jobs.values(*JOB_API_FIELDS)
 
 
+# A job's status is polled by every open app: its query is compiled once (photolisting.queries).
+_JOB_ROW = QueryShape(
+    Job, lambda user_id, job_id: job_rows(user=User(pk=user_id)).filter(pk=job_id).order_by()
+)
+
+
 def job_row_get(*, user: User, job_id: str) -> dict:
-    return get_visible(job_rows(user=user), job_id, "job")
+    pk = parsed_pk(Job, job_id)
+    found = _JOB_ROW.rows(user_id=user.pk, job_id=pk) if pk is not None else []
+    if not found:
+        raise not_visible("job")
+    return found[0]
 
 
 def batch_get(*, user: User, batch_id: str) -> Batch:

@@ -7,11 +7,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
 
 from accounts.models import User
 from accounts.permissions import visible_to
 from photolisting.api import get_visible
+from photolisting.queries import QueryShape
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 
 
@@ -176,10 +177,37 @@ def photo_row_get(*, user: User, photo_id: uuid.UUID | str) -> dict:
     return get_visible(photo_rows(photos_visible(user=user)), photo_id, "photo")
 
 
-def photos_changed(photos: QuerySet[Photo]) -> tuple[int, datetime | None]:
-    """How many of these photos there are and when the last one changed (its versions included):
-    a validator for the list in one aggregate query, without reading the rows."""
-    found = photos.aggregate(count=Count("id"), changed=Max("updated_at"))
+def _photos_changed_query(*, user_id, project_id, folder_id, status) -> QuerySet:
+    # One row of aggregates (a constant group: no GROUP BY), so it can be a compiled shape.
+    photos = photos_visible(
+        user=User(pk=user_id), project_id=project_id, folder_id=folder_id, status=status
+    )
+    return (
+        photos.order_by()
+        .annotate(_all=Value(1))
+        .values("_all")
+        .annotate(count=Count("id"), changed=Max("updated_at"))
+        .values("count", "changed")
+    )
+
+
+# Asked on every photo list call, polled by apps: compiled once (photolisting.queries).
+_PHOTOS_CHANGED = QueryShape(Photo, _photos_changed_query)
+
+
+def photos_changed(
+    *,
+    user: User,
+    project_id: uuid.UUID | None = None,
+    folder_id: uuid.UUID | None = None,
+    status: str | None = None,
+) -> tuple[int, datetime | None]:
+    """How many of ``photos_visible`` there are and when the last one changed (its versions
+    included): a validator for the list in one aggregate query, without reading the rows."""
+    (found,) = _PHOTOS_CHANGED.rows(
+        user_id=user.pk, project_id=project_id or None, folder_id=folder_id or None,
+        status=status or None,
+    )  # fmt: skip
     return found["count"], found["changed"]
 
 

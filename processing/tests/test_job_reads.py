@@ -7,8 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import MembershipFactory, UserFactory
 from processing.api.serializers import JobOutput
 from processing.models import Job
+from processing.selectors import job_row_get, job_rows
 from processing.tests.factories import BatchFactory, JobFactory
 from projects.models import Rendition
 from projects.tests.factories import PhotoVersionFactory, RenditionFactory
@@ -82,3 +84,32 @@ def test_the_job_list_answers_304_until_a_job_on_the_page_moves(api, project):
     moved = api.get(url, HTTP_IF_NONE_MATCH=tag)
     assert moved.status_code == 200
     assert {j["progress"] for j in moved.json()["results"]} == {0, 40}
+
+
+def test_a_job_status_reads_the_same_as_the_orm_and_only_for_its_readers(api, project, client_for):
+    """The status query is compiled once and rebound per call: another reader's call (bound
+    to their id) must not see this job, and every value converts as the ORM converts it."""
+    job = finished_job(BatchFactory(project=project))
+    Job.objects.filter(pk=job.pk).update(
+        provider_usage={"input_tokens": 12, "images": [1, 2]}, cost="0.125000"
+    )
+    mine = api.get(f"/api/v1/jobs/{job.id}/")
+    assert mine.status_code == 200 and mine.json()["provider_usage"]["images"] == [1, 2]
+    assert mine.json()["cost"] == "0.125000"
+    assert job_row_get(user=project.owner, job_id=str(job.id)) == job_rows(user=project.owner).get(
+        pk=job.pk
+    )
+
+    stranger = client_for(UserFactory()).get(f"/api/v1/jobs/{job.id}/")
+    assert stranger.status_code == 404
+    assert stranger.json()["error"]["code"] == "job_not_found"
+    for malformed in ("abc", "0", "null"):
+        assert api.get(f"/api/v1/jobs/{malformed}/").status_code == 404
+
+    # An agency colleague sees a job of an agency project (the membership subquery is bound).
+    agency_job = finished_job(
+        BatchFactory(project__agency=MembershipFactory().agency, project__owner=None)
+    )
+    colleague = MembershipFactory(agency=agency_job.project.agency).user
+    assert client_for(colleague).get(f"/api/v1/jobs/{agency_job.id}/").status_code == 200
+    assert api.get(f"/api/v1/jobs/{agency_job.id}/").status_code == 404

@@ -166,15 +166,15 @@ class PhotoListCreateView(APIView):
     @also_answers(304)
     def get(self, request: Request) -> HttpResponse:
         query = validated(PhotoListQuery, request.query_params)
-        photos = selectors.photos_visible(
-            user=request.user,
-            project_id=query.get("project"),
-            folder_id=query.get("folder"),
-            status=query.get("status"),
-        )
+        filters = {
+            "project_id": query.get("project"),
+            "folder_id": query.get("folder"),
+            "status": query.get("status"),
+        }
+        photos = selectors.photos_visible(user=request.user, **filters)
         # The validator is read before the rows: a change in between costs a refetch, never
         # a stale answer kept.
-        tag = etag(request, *selectors.photos_changed(photos))
+        tag = etag(request, *selectors.photos_changed(user=request.user, **filters))
 
         def page() -> dict:
             paginator = self.pagination_class()

@@ -9,14 +9,21 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Count, Max
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from photolisting.celery import app as celery_app
 from projects.api.serializers import PhotoOutput
 from projects.models import Photo
+from projects.selectors import photos_changed, photos_visible
 from projects.services import StoredResult, version_create
-from projects.tests.factories import ProjectFactory, ready_photo_with_version
+from projects.tests.factories import (
+    FolderFactory,
+    PhotoFactory,
+    ProjectFactory,
+    ready_photo_with_version,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +219,29 @@ def test_the_project_list_answers_304_until_a_project_or_its_photo_count_changes
     assert api.patch(f"/api/v1/projects/{project.id}/", {"name": "Villa"}).status_code == 200
     renamed = api.get("/api/v1/projects/", HTTP_IF_NONE_MATCH=tag)
     assert renamed.status_code == 200 and renamed.json()["results"][0]["name"] == "Villa"
+
+
+def test_the_list_validator_counts_what_each_reader_sees_under_each_filter(user):
+    """The validator's query is compiled once per filter pattern and rebound per call: for
+    every pattern and reader it must count exactly the photos the list would show."""
+    project, other = ProjectFactory(owner=user), ProjectFactory()
+    kitchen = FolderFactory(project=project)
+    PhotoFactory(project=project, folder=kitchen)
+    PhotoFactory(project=project, status=Photo.Status.FAILED)
+    PhotoFactory(project=other)
+    for reader in (user, other.owner, UserFactory()):
+        for filters in (
+            {},
+            {"project_id": project.id},
+            {"project_id": other.id},
+            {"project_id": project.id, "folder_id": kitchen.id},
+            {"status": Photo.Status.FAILED},
+            {"status": Photo.Status.READY, "project_id": project.id},
+        ):
+            expected = photos_visible(user=reader, **filters).aggregate(
+                count=Count("id"), changed=Max("updated_at")
+            )
+            assert photos_changed(user=reader, **filters) == (
+                expected["count"],
+                expected["changed"],
+            ), (reader, filters)
