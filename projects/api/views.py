@@ -171,13 +171,13 @@ class PhotoListCreateView(APIView):
             "folder_id": query.get("folder"),
             "status": query.get("status"),
         }
-        photos = selectors.photos_visible(user=request.user, **filters)
         # The validator is read before the rows: a change in between costs a refetch, never
         # a stale answer kept.
         tag = etag(request, *selectors.photos_changed(user=request.user, **filters))
 
         def page() -> dict:
             paginator = self.pagination_class()
+            photos = selectors.photos_visible(user=request.user, **filters)
             rows = paginator.paginate_queryset(selectors.photo_rows(photos), request, view=self)
             return paginator.get_paginated_response(photo_entries(rows, request=request)).data
 
