@@ -7,7 +7,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from photolisting import storage
@@ -21,12 +22,19 @@ def photo_archive(photo: Photo) -> None:
     Photo.objects.filter(pk=photo.pk).update(archived_at=timezone.now(), updated_at=timezone.now())
 
 
-def photo_restore(photo: Photo) -> None:
+def photo_restore(photo: Photo, *, accessed_at: datetime | None = None) -> None:
+    """The original back from the cold tier, for an access at ``accessed_at`` (now when not
+    told: work about to use it); a later access already recorded is kept."""
     if photo.archived_at is None:
         return
     storage.restore_original(photo.storage_key)
     now = timezone.now()
-    Photo.objects.filter(pk=photo.pk).update(archived_at=None, last_accessed_at=now, updated_at=now)
+    accessed_at = accessed_at or now
+    Photo.objects.filter(pk=photo.pk).update(
+        archived_at=None,
+        updated_at=now,
+        last_accessed_at=Greatest(Coalesce("last_accessed_at", Value(accessed_at)), accessed_at),
+    )
     photo.archived_at = None
 
 
@@ -50,4 +58,4 @@ def photo_access_record(photo: Photo, *, accessed_at: datetime) -> None:
     Photo.objects.filter(pk=photo.pk).filter(
         Q(last_accessed_at=None) | Q(last_accessed_at__lt=accessed_at)
     ).update(last_accessed_at=accessed_at)
-    photo_restore(photo)
+    photo_restore(photo, accessed_at=accessed_at)

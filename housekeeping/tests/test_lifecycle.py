@@ -45,7 +45,7 @@ def test_photos_untouched_for_thirty_days_go_cold_and_come_back_on_access(
     api, user, upload, wait_for_ingest, fetch
 ):
     api.force_authenticate(user)  # sessions expire during the month we skip
-    start = timezone.now()
+    start = timezone.now() - timedelta(hours=1)  # so the last access below is in the past
     with time_machine.travel(start, tick=False):
         recent = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (80, 60), "red"))).json()["id"])
         stale = wait_for_ingest(upload(jpeg_bytes(Image.new("RGB", (80, 60), "blue"))).json()["id"])
@@ -69,12 +69,17 @@ def test_photos_untouched_for_thirty_days_go_cold_and_come_back_on_access(
         == 200
     )
 
-    detail = api.get(f"/api/v1/photos/{stale.id}/")  # access: the original starts coming back
+    # An access whose task a worker runs later than the request (here: an hour later).
+    accessed_at = start + timedelta(seconds=1)
+    with time_machine.travel(accessed_at, tick=False):
+        detail = api.get(f"/api/v1/photos/{stale.id}/")  # the original starts coming back
     assert detail.status_code == 200
     deadline = timezone.now() + timedelta(seconds=30)
     while Photo.objects.get(pk=stale.pk).archived_at is not None:
         assert timezone.now() < deadline
     assert original_is_hot(stale)
+    # Restored by a worker whose clock is later: the access keeps the request's time.
+    assert Photo.objects.get(pk=stale.pk).last_accessed_at == accessed_at
     status, _, data = fetch(api.get(f"/api/v1/photos/{stale.id}/").json()["urls"]["original"])
     assert status == 200 and hashlib.sha256(data).hexdigest() == stale.sha256
 
