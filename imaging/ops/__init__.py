@@ -13,7 +13,7 @@ from imaging.ops.registry import (
 )
 
 # Importing the modules registers their operations.
-from imaging.ops import ai, encode, local  # noqa: F401  isort: skip
+from imaging.ops import ai, encode, local, privacy  # noqa: F401  isort: skip
 
 __all__ = [
     "REGISTRY",

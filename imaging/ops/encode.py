@@ -22,6 +22,7 @@ AI_SOURCE_TYPE = (
 _PILLOW_FORMATS = {"jpeg": "JPEG", "webp": "WEBP", "avif": "AVIF"}
 _MIN_QUALITY = 30
 _QUALITY_FLOOR = 70  # under a byte budget, below this the photo is resized instead
+_FULL_COLOUR_QUALITY = 90  # JPEG colour at full resolution (4:4:4) from this quality up
 
 
 @dataclass(frozen=True)
@@ -76,26 +77,28 @@ def encode(image: np.ndarray, params: dict, context: OperationContext) -> Encode
         options["xmp"] = ai_xmp(context.ai_operations)
     pillow_format = _PILLOW_FORMATS[params["format"]]
     if pillow_format == "JPEG":
-        options |= {"optimize": False, "progressive": True, "subsampling": "4:2:0"}
+        # Baseline, not progressive: the same pixels (the same quantised coefficients, only the
+        # entropy coding differs) ≈ 5% larger, encoded about 6× faster by libjpeg-turbo.
+        options |= {"optimize": False, "progressive": False}
     elif pillow_format == "WEBP":
         options |= {"method": 2}
     elif pillow_format == "AVIF":
         options |= {"speed": 8}
 
-    def at(quality: int, candidate: Image.Image, **extra) -> bytes:
+    def at(quality: int, candidate: Image.Image) -> bytes:
         buffer = io.BytesIO()
-        candidate.save(buffer, format=pillow_format, quality=quality, **(options | extra))
+        if pillow_format == "JPEG":
+            # Full-resolution colour at high qualities: halved colour bleeds the wall's colour
+            # into blown windows and white fittings, a tint where the original had none.
+            options["subsampling"] = "4:4:4" if quality >= _FULL_COLOUR_QUALITY else "4:2:0"
+        candidate.save(buffer, format=pillow_format, quality=quality, **options)
         return buffer.getvalue()
 
     budget, quality = params["max_bytes"], params["quality"]
     if not budget:
         data = at(quality, picture)
         return EncodedImage(data, pillow_format, picture.width, picture.height, quality)
-    # Under a byte budget JPEG is baseline: as small, and several times faster to search.
-    fast = {"progressive": False} if pillow_format == "JPEG" else {}
-    picture, data, quality = _fit_budget(
-        picture, budget, quality, lambda q, candidate: at(q, candidate, **fast)
-    )
+    picture, data, quality = _fit_budget(picture, budget, quality, at)
     return EncodedImage(data, pillow_format, picture.width, picture.height, quality)
 
 

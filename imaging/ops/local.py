@@ -1,4 +1,4 @@
-"""Local operations: enhancement, geometry, HDR, privacy, branding and sizing.
+"""Local operations: enhancement, geometry, HDR, branding and sizing (privacy blur: privacy.py).
 
 Statistics are measured on a small copy; full-resolution work is done with per-channel lookup
 tables and OpenCV's vectorised kernels on ``uint8`` — never per-pixel Python, never float64.
@@ -41,8 +41,25 @@ _NEAR_CLIP = (235, 252)  # a pixel's brightest channel here fades from balanced 
 _WARM_KEEP = 0.5  # share of a warm cast left in: lamp-lit rooms should still feel lamp-lit
 _NEUTRAL_CHROMA = 0.05  # rgb-chromaticity distance from grey of a neutral candidate
 _MIN_NEUTRAL_SHARE = 0.03  # fewer neutral candidates than this share of the photo: no balance
-_SHOULDER, _TOE = 0.88, 0.08  # soft ends of the tone curve: no new clipped pixels
-_NOISE_BUDGET = 1.5  # 8-bit high-pass noise the shadows may show after lifting
+_TOE = 0.08  # soft lower end of the tone curve: only what the sensor clipped ends at 0
+# Highlight shoulder: above the knee the curve bends so that the brightest unclipped level
+# (253) ends at 250 at most — a margin for sharpening and JPEG ringing: no new clipped pixels.
+_KNEE, _LAST_UNCLIPPED, _TOP_OUT = 0.8, 253, 250
+_OVEREXPOSED = 0.75  # mean luma above which a photo may be darkened
+_NOISE_RISE = 1.15  # shadow noise may grow by this factor before lifted shadows are denoised
+_SMOOTH_RESIDUAL = 0.3  # share of the noise the edge-preserving smooth copy still holds
+_VISIBLE_NOISE = 0.8  # 8-bit high-pass noise that, once lifted, is worth denoising
+_REC709 = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+def _stats_copy(image: np.ndarray) -> np.ndarray:
+    """A copy about ``_STATS_EDGE`` px long, shrunk by a whole factor (OpenCV's fast area path)."""
+    height, width = image.shape[:2]
+    factor = max(1, math.ceil(max(height, width) / _STATS_EDGE))
+    if factor == 1:
+        return image
+    h, w = height // factor, width // factor
+    return cv2.resize(image[: h * factor, : w * factor], (w, h), interpolation=cv2.INTER_AREA)
 
 
 def _neutral_gains(stats: np.ndarray) -> np.ndarray:
@@ -52,15 +69,19 @@ def _neutral_gains(stats: np.ndarray) -> np.ndarray:
     white paint), refined from a grey-world start; a photo with too few of them is left alone.
     """
     ones = np.ones(3, dtype=np.float32)
-    usable = stats[(stats.max(axis=1) < _NEAR_CLIP[0]) & (stats.min(axis=1) > 20)]
+    red, green, blue = stats[:, 0], stats[:, 1], stats[:, 2]
+    brightest = np.maximum(np.maximum(red, green), blue)
+    darkest = np.minimum(np.minimum(red, green), blue)
+    usable = stats[(brightest < _NEAR_CLIP[0]) & (darkest > 20)]
     if len(usable) < _MIN_NEUTRAL_SHARE * len(stats):
         return ones
     means = usable.mean(axis=0)
     gains = np.clip(means.mean() / means, 0.8, 1.25)
     for _ in range(3):
         balanced = usable * gains
-        chromaticity = balanced / (balanced.sum(axis=1, keepdims=True) + 1e-3)
-        neutral = usable[np.abs(chromaticity - 1 / 3).max(axis=1) < _NEUTRAL_CHROMA]
+        off = np.abs(balanced / (balanced.sum(axis=1, keepdims=True) + 1e-3) - 1 / 3)
+        # Column by column: NumPy's reductions along a 3-wide axis are several times slower.
+        neutral = usable[np.maximum(np.maximum(off[:, 0], off[:, 1]), off[:, 2]) < _NEUTRAL_CHROMA]
         if len(neutral) < _MIN_NEUTRAL_SHARE * len(stats):
             return ones
         means = neutral.mean(axis=0)
@@ -70,35 +91,42 @@ def _neutral_gains(stats: np.ndarray) -> np.ndarray:
     return gains / gains.max() * min(1.0, float(gains.max()))
 
 
-def _soft_ends(values: np.ndarray, top: float, bottom: float) -> np.ndarray:
-    """Maps a stretched range [bottom, top] onto [0, 1] with a smooth toe and shoulder instead of
-    clipping: what the sensor kept stays distinguishable, only what it clipped ends at 0 or 255."""
+def _soft_ends(values: np.ndarray, bottom: float) -> np.ndarray:
+    """Toe and shoulder of a tone curve (256 values; ``bottom`` is where level 0 landed).
+
+    The toe maps [bottom, _TOE] smoothly onto [0, _TOE]. The shoulder bends everything above
+    _KNEE with a rational curve — slope 1 at the knee, never flat — so that level 253 ends at
+    _TOP_OUT: highlights are compressed, still distinct, and nothing unclipped is pushed to
+    clipping; only 254 and 255 (what the sensor clipped) end at or above them.
+    """
     result = values.copy()
-    if top > _SHOULDER:
-        span = 1 - _SHOULDER
-        over = values > _SHOULDER
-        norm = 1 - math.exp(-(top - _SHOULDER) / span)
-        result[over] = _SHOULDER + span * (1 - np.exp(-(values[over] - _SHOULDER) / span)) / norm
     if bottom < _TOE:
         under = values < _TOE
         norm = 1 - math.exp(-(_TOE - bottom) / _TOE)
         result[under] = _TOE - _TOE * (1 - np.exp(-(_TOE - values[under]) / _TOE)) / norm
+    end, top = _TOP_OUT / 255, float(values[_LAST_UNCLIPPED])
+    if top > end:
+        ratio = (top - _KNEE) / (end - _KNEE)
+        over = values > _KNEE
+        share = (values[over] - _KNEE) / (top - _KNEE)
+        result[over] = _KNEE + (end - _KNEE) * share * ratio / (1 + (ratio - 1) * share)
+    clipped = np.arange(_LAST_UNCLIPPED + 1, 256) / 255
+    result[_LAST_UNCLIPPED + 1 :] = np.maximum(result[_LAST_UNCLIPPED + 1 :], clipped)
     return np.clip(result, 0, 1)
 
 
 def _tone_curves(gains: np.ndarray, low: float, high: float, gamma: float) -> np.ndarray:
-    """(256, 3) float curves: gain, stretch [low, high] with soft ends, then gamma."""
+    """(256, 3) float curves: gain, stretch [low, high], gamma, then the soft ends."""
     ramp = np.arange(256, dtype=np.float32) / 255.0
     curves = np.empty((256, 3), dtype=np.float32)
     for channel in range(3):
-        stretched = (ramp * gains[channel] - low) / (high - low)
-        top, bottom = (gains[channel] - low) / (high - low), -low / (high - low)
-        curves[:, channel] = _soft_ends(stretched, top, bottom) ** gamma
+        stretched = np.maximum((ramp * gains[channel] - low) / (high - low), 0)
+        curves[:, channel] = _soft_ends(stretched**gamma, -low / (high - low))
     return curves
 
 
 def _to_lut(curves: np.ndarray) -> np.ndarray:
-    return np.clip(curves * 255 + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    return np.clip(curves * 255 + 0.5, 0, 255).astype(np.uint8).reshape(256, 1, -1)
 
 
 def _shadow_noise(image: np.ndarray) -> float:
@@ -106,6 +134,8 @@ def _shadow_noise(image: np.ndarray) -> float:
     full-resolution tiles spread over the frame (a shrunk copy would average the noise away)."""
     height, width = image.shape[:2]
     tile = min(128, height // 4, width // 4)
+    if tile < 8:  # a thumbnail: too small to tell noise from detail
+        return 0.0
     samples = []
     for row in range(4):
         for column in range(4):
@@ -114,7 +144,8 @@ def _shadow_noise(image: np.ndarray) -> float:
                 (2 * column + 1) * width // 8 - tile // 2,
             )
             gray = cv2.cvtColor(image[y : y + tile, x : x + tile], cv2.COLOR_RGB2GRAY)
-            detail = gray.astype(np.float32) - cv2.GaussianBlur(gray, (0, 0), 1.0)
+            level = gray.astype(np.float32)  # a float blur: rounding would hide faint noise
+            detail = level - cv2.GaussianBlur(level, (0, 0), 1.0)
             samples.append(np.abs(detail[gray < 64]))
     dark = np.concatenate(samples)
     if len(dark) < 500:
@@ -122,11 +153,26 @@ def _shadow_noise(image: np.ndarray) -> float:
     return float(np.median(dark) * 1.4826)
 
 
+def _slopes(curves: np.ndarray) -> np.ndarray:
+    """Slope of the mean tone curve at each input level, smoothed over ±8 levels."""
+    level = np.pad(curves.mean(axis=1) * 255, 8, mode="edge")
+    return np.gradient(np.convolve(level, np.ones(17) / 17, mode="valid"))
+
+
+def _denoise_weights(slope: np.ndarray) -> np.ndarray:
+    """Per original tone level, how far to pull towards the smooth copy: a lift of slope s
+    multiplies shadow noise by s, so past _NOISE_RISE the pull cancels the excess."""
+    excess = (slope - _NOISE_RISE) / (np.maximum(slope, 1e-3) * (1 - _SMOOTH_RESIDUAL))
+    shadows = np.clip((112 - np.arange(256)) / 48, 0, 1)  # shadows only: mid-tones stay crisp
+    return np.clip(excess, 0, 0.9) * shadows
+
+
 @operation(
     "auto_enhance",
     summary=(
         "Exposure, white balance, contrast, vibrance and sharpening measured from the photo; "
-        "clipped highlights stay neutral, shadows are denoised as they are lifted."
+        "highlights are compressed, never clipped, clipped ones stay neutral; shadows are "
+        "denoised as they are lifted."
     ),
     strength=Param(float, 0.8, 0.0, 1.0, help="0 leaves the photo as it is, 1 applies it all."),
     brightness=Param(float, 0.46, 0.2, 0.7, help="Target median luminance (0..1)."),
@@ -141,20 +187,25 @@ def _shadow_noise(image: np.ndarray) -> float:
     sharpen=Param(float, 0.4, 0.0, 2.0, help="Unsharp-mask amount on luma (not in noisy shadows)."),
 )
 def auto_enhance(image: np.ndarray, params: dict, context: OperationContext) -> np.ndarray:
+    """Statistics on a small copy; at full resolution one 8-bit LUT, then (when asked) one
+    YCrCb pass for vibrance, sharpening and shadow denoising, all in ``uint8``/``int16``."""
     strength = params["strength"]
     if strength == 0:
         return image
-    small = _small(image)
+    small = _stats_copy(image)
     stats = small.reshape(-1, 3).astype(np.float32)
+    histograms = np.stack([np.bincount(small[:, :, c].ravel(), minlength=256) for c in range(3)])
+    histograms = histograms / len(stats)
 
     gains = _neutral_gains(stats) if params["white_balance"] else np.ones(3, dtype=np.float32)
     warmth = params["warmth"] * 0.08
     gains = gains * np.array([1 + warmth, 1.0, 1 - warmth], dtype=np.float32)
     gains = 1 + (gains - 1) * strength
 
-    weights = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
-    before = (stats / 255.0) @ weights
-    luma = np.clip(stats * gains / 255.0, 0, 1) @ weights
+    # einsum, not ``@``: a matrix product goes to OpenBLAS, whose threads spin on the other
+    # worker's core.
+    mean_before = float(np.einsum("cv,v,c->", histograms, np.arange(256) / 255, _REC709))
+    luma = np.einsum("pc,c->p", np.clip(stats * gains / 255.0, 0, 1), _REC709)
     low, high = np.percentile(luma, [0.5, 99.5])
     low, high = low * params["contrast"], 1 - (1 - high) * params["contrast"]
     if high - low < 0.05:
@@ -164,32 +215,44 @@ def auto_enhance(image: np.ndarray, params: dict, context: OperationContext) -> 
     gamma = float(np.clip(gamma, 0.35, 2.5)) ** strength
     low, high = low * strength, 1 - (1 - high) * strength
 
+    def mean_after(g: float) -> float:  # from the channel histograms: no pass over pixels
+        return float(np.einsum("cv,vc,c->", histograms, _tone_curves(gains, low, high, g), _REC709))
+
     # Never darken a photo that is not over-exposed: brighten the curve until the mean holds.
-    overexposed = (stats.max(axis=1) >= 254).mean() > 0.05 or before.mean() > 0.75
-
-    def mean_after(g: float) -> float:
-        curves = _tone_curves(gains, low, high, g)
-        return float((curves[small.reshape(-1, 3), [0, 1, 2]] @ weights).mean())
-
-    if not overexposed:
-        while gamma > 0.35 and mean_after(gamma) < before.mean():
-            gamma *= 0.95
+    if mean_before <= _OVEREXPOSED:
+        while gamma > 0.35 and mean_after(gamma) < mean_before + 0.5 / 255:
+            gamma *= 0.97
     curves = _tone_curves(gains, low, high, gamma)
     result = cv2.LUT(image, _to_lut(curves))
-    plain = _tone_curves(np.ones(3, np.float32), low, high, gamma)
+    plain = _to_lut(_tone_curves(np.ones(3, np.float32), low, high, gamma)[:, :1])
 
-    # Lifting shadows lifts their noise: denoise them by as much as the lift would show.
-    noise = _shadow_noise(image)
-    shadows = before[before < 0.25]
-    level = int(np.clip(np.median(shadows) * 255, 8, 247)) if len(shadows) else 40
-    slope = float((curves[level + 8] - curves[level - 8]).mean() * 255 / 16)
-    lifted = noise * max(1.0, slope)
-    allowed = max(_NOISE_BUDGET, 1.25 * noise)
-    denoise = float(np.clip(1.2 * (1 - allowed / lifted), 0, 0.9)) if lifted > allowed else 0.0
     vibrance, sharpen = params["vibrance"] * strength, params["sharpen"] * strength
-    if vibrance == 0 and sharpen == 0 and denoise == 0:
-        _keep_highlights_neutral(image, result, plain)
-        return result
+    denoise = _denoise_weights(_slopes(curves))
+    # Noise-aware: a clean photo's shadows are not smoothed, however much they are lifted.
+    noise = _shadow_noise(image) if denoise.max() > 0.05 else 0.0
+    lift = float(np.interp(48, np.arange(256), curves.mean(axis=1) * 255) / 48)
+    if noise * lift < _VISIBLE_NOISE:
+        denoise = None
+    if vibrance or sharpen or denoise is not None:
+        _refine(image, result, vibrance, sharpen, denoise, noise * lift)
+    # No new clipped pixels: whatever vibrance or sharpening pushed past the shoulder comes back.
+    flat = result.reshape(result.shape[0], -1)
+    cv2.min(flat, _TOP_OUT, dst=flat)
+    _keep_highlights_neutral(image, result, plain)
+    return result
+
+
+def _refine(
+    image: np.ndarray,
+    result: np.ndarray,
+    vibrance: float,
+    sharpen: float,
+    denoise: np.ndarray | None,
+    noise: float,
+) -> None:
+    """Vibrance on chroma, sharpening on mid-tone luma, and lifted shadows pulled towards an
+    edge-preserving smooth copy (bilateral at half size), in place; the original's tones
+    decide where each applies."""
     ycrcb = cv2.cvtColor(result, cv2.COLOR_RGB2YCrCb)
     if vibrance:
         # Chroma distance from neutral, boosted most where colour is muted: greys stay grey.
@@ -197,42 +260,80 @@ def auto_enhance(image: np.ndarray, params: dict, context: OperationContext) -> 
         boosted = offset * (1 + vibrance * (1 - np.abs(offset) / 128) * 1.5)
         chroma = np.clip(boosted + 128.5, 0, 255).astype(np.uint8)
         identity = np.arange(256, dtype=np.uint8)
-        ycrcb = cv2.LUT(ycrcb, np.stack([identity, chroma, chroma], axis=1).reshape(256, 1, 3))
-    if sharpen or denoise:
-        luma_channel = np.ascontiguousarray(ycrcb[:, :, 0])
-        sigma = max(0.8, max(image.shape[:2]) / 3000)
-        blurred = cv2.GaussianBlur(luma_channel, (0, 0), sigma)
-        sharpened = cv2.addWeighted(luma_channel, 1 + sharpen, blurred, -sharpen, 0)
-        if denoise:
-            # Dark tones are pulled towards a wider blur, mid-tones and highlights sharpened.
-            wide = cv2.GaussianBlur(luma_channel, (0, 0), 2 * sigma)
-            smoothed = cv2.addWeighted(luma_channel, 1 - denoise, wide, denoise, 0)
-            # Which pixels were shadows before the lift: the original's luma decides.
-            tones = np.arange(256, dtype=np.float32) / 255.0
-            dark = np.clip(255 * (1 - (tones - 0.2) / 0.15), 0, 255).astype(np.uint8)
-            weight = cv2.LUT(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), dark)
-            step = cv2.subtract(smoothed, sharpened, dtype=cv2.CV_16S)
-            step = cv2.multiply(step, weight, scale=1 / 255, dtype=cv2.CV_16S)
-            sharpened = cv2.add(sharpened, step, dtype=cv2.CV_8U)
-        ycrcb[:, :, 0] = sharpened
-    result = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB)
-    _keep_highlights_neutral(image, result, plain)
-    return result
+        cv2.LUT(ycrcb, np.stack([identity, chroma, chroma], axis=1).reshape(256, 1, 3), dst=ycrcb)
+    if sharpen or denoise is not None:
+        # Full-size buffers are reused (``dst=``): each fresh one costs page faults.
+        luma = cv2.extractChannel(ycrcb, 0)
+        tones = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        levels = np.arange(256, dtype=np.float32)
+        other, weight, step = np.empty_like(luma), np.empty_like(luma), None
+        if sharpen:
+            # Mid-tones only: sharpened shadows are sharpened noise, sharpened highlights clip.
+            where = np.clip((levels - 48) / 48, 0, 1) * np.clip((235 - levels) / 35, 0, 1)
+            cv2.LUT(tones, (where * 255 + 0.5).astype(np.uint8), dst=weight)
+            sigma = max(0.8, max(image.shape[:2]) / 3000)
+            cv2.GaussianBlur(luma, (0, 0), sigma, dst=other)
+            step = cv2.subtract(luma, other, dtype=cv2.CV_16S)
+            cv2.multiply(step, weight, dst=step, scale=sharpen / 255, dtype=cv2.CV_16S)
+            cv2.add(luma, step, dst=luma, dtype=cv2.CV_8U)
+        if denoise is not None:
+            smooth = cv2.bilateralFilter(cv2.pyrDown(luma), 5, float(np.clip(3 * noise, 2, 40)), 2)
+            cv2.resize(smooth, luma.shape[::-1], dst=other, interpolation=cv2.INTER_LINEAR)
+            cv2.LUT(tones, (denoise * 255 + 0.5).astype(np.uint8), dst=weight)
+            step = cv2.subtract(other, luma, dst=step, dtype=cv2.CV_16S)
+            cv2.multiply(step, weight, dst=step, scale=1 / 255, dtype=cv2.CV_16S)
+            cv2.add(luma, step, dst=luma, dtype=cv2.CV_8U)
+        cv2.insertChannel(luma, ycrcb, 0)
+    cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2RGB, dst=result)
+
+
+_GATHER_SHARE = 0.08  # below this share of near-clipped pixels, they are handled one by one
+_NEAR_RAMP = np.clip(
+    (np.arange(256) - _NEAR_CLIP[0]) * 255 / (_NEAR_CLIP[1] - _NEAR_CLIP[0]), 0, 255
+).astype(np.uint8)
 
 
 def _keep_highlights_neutral(image: np.ndarray, result: np.ndarray, plain: np.ndarray) -> None:
-    """Near-clipped pixels fade from the enhanced result to the tone curve alone (``plain``: no
-    balance, no vibrance): a blown window or lamp stays neutral white instead of taking a tint."""
-    flat, out = image.reshape(-1, 3), result.reshape(-1, 3)
-    brightest = cv2.max(cv2.max(flat[:, 0], flat[:, 1]), flat[:, 2]).ravel()
-    near = np.flatnonzero(brightest >= _NEAR_CLIP[0])
-    if not len(near):
+    """Near-clipped pixels fade from the enhanced result to a neutral rendering: the tone curve
+    alone (``plain``: no balance, no vibrance), with no more colour than scaling the pixel by
+    the curve would give. A blown window or lamp stays white, a warm lamp stays as warm as it
+    was. Few such pixels (the usual case) are gathered; many are done in boxes of rows."""
+    # The brightest channel: a 3-wide dilation of the interleaved rows, read at each green.
+    height, width = image.shape[:2]
+    widest = cv2.dilate(image.reshape(height, width * 3), np.ones((1, 3), np.uint8))
+    brightest = np.ascontiguousarray(widest[:, 1::3])
+    # Grown by 2 px: JPEG's half-size chroma would otherwise bleed the colour of the pixels
+    # around a blown area into it.
+    keep = cv2.dilate(cv2.LUT(brightest, _NEAR_RAMP), np.ones((5, 5), np.uint8))
+    count = cv2.countNonZero(keep)
+    if not count:
         return
-    keep = np.clip((brightest[near] - _NEAR_CLIP[0]) / (_NEAR_CLIP[1] - _NEAR_CLIP[0]), 0, 1)
-    pixels = flat[near]
-    neutral = plain[pixels, [0, 1, 2]] * 255
-    balanced = out[near].astype(np.float32)
-    out[near] = np.clip(balanced + (neutral - balanced) * keep[:, None] + 0.5, 0, 255)
+    levels = np.arange(_NEAR_CLIP[0], 256)
+    scale = np.zeros(256, dtype=np.float32)  # curve(max) / max
+    scale[_NEAR_CLIP[0] :] = plain.ravel()[levels] / levels
+    if count < _GATHER_SHARE * keep.size:
+        x, y = cv2.findNonZero(keep).reshape(-1, 2).T  # several times faster than NumPy's
+        near = y.astype(np.int64) * width + x
+        pixels, out = np.take(image.reshape(-1, 3), near, axis=0), result.reshape(-1, 3)
+        curved = cv2.LUT(pixels.reshape(-1, 1, 3), plain).reshape(-1, 3)
+        neutral = np.maximum(curved, pixels * scale[np.take(brightest, near)][:, None])
+        weight = np.take(keep, near)[:, None] * np.float32(1 / 255)
+        current = np.take(out, near, axis=0)
+        out[near] = current + (neutral - current) * weight + 0.5
+        return
+    scale = np.clip(scale * 200 + 0.5, 0, 255).astype(np.uint8)  # in 1/200ths
+    rows = np.flatnonzero(cv2.reduce(keep, 1, cv2.REDUCE_MAX).ravel())
+    gaps = np.flatnonzero(np.diff(rows) > 16)  # bands of rows, apart by more than 16
+    starts, ends = np.r_[rows[0], rows[gaps + 1]], np.r_[rows[gaps], rows[-1]] + 1
+    for top, bottom in zip(starts, ends, strict=True):
+        x, _, w, _ = cv2.boundingRect(keep[top:bottom])
+        box = (slice(top, bottom), slice(x, x + w))
+        source, out, weight = image[box], result[box], keep[box]
+        factor = cv2.merge([cv2.LUT(brightest[box], scale)] * 3)
+        neutral = cv2.max(cv2.LUT(source, plain), cv2.multiply(source, factor, scale=1 / 200))
+        step = cv2.subtract(neutral, out, dtype=cv2.CV_16S)
+        cv2.multiply(step, cv2.merge([weight] * 3), dst=step, scale=1 / 255, dtype=cv2.CV_16S)
+        out[:] = cv2.add(out, step, dtype=cv2.CV_8U)
 
 
 # --- straighten -----------------------------------------------------------------------------
@@ -242,18 +343,21 @@ _LINES_EDGE = 1200
 
 
 def vertical_line_tilts(image: np.ndarray, max_angle: float) -> np.ndarray:
-    """(tilt in degrees, x position 0..1, length) of long near-vertical line segments.
+    """(tilt in degrees, x position 0..1, length, y position 0..1) of long near-vertical line
+    segments of an RGB or grey image; lengths in pixels of the working copy (1200 px long edge).
 
     OpenCV's line segment detector (sub-pixel, no thresholds to tune per exposure) rather than a
     probabilistic Hough transform, whose angles are quantised and whose lines change when the
-    tones do: the same photo brightened must show the same lines.
+    tones do, on histogram-equalised grey: the same photo brightened shows the same lines (any
+    monotonic tone curve gives the same equalised picture), before and after an enhancement.
     """
     small = _small(image, _LINES_EDGE)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    gray = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+    gray = cv2.equalizeHist(gray)
     height, width = gray.shape
     lines = cv2.createLineSegmentDetector().detect(gray)[0]
     if lines is None:
-        return np.empty((0, 3), dtype=np.float32)
+        return np.empty((0, 4), dtype=np.float32)
     x1, y1, x2, y2 = (lines[:, 0, i].astype(np.float32) for i in range(4))
     flip = y2 < y1  # orient every segment bottom → top
     x1, x2 = np.where(flip, x2, x1), np.where(flip, x1, x2)
@@ -261,8 +365,8 @@ def vertical_line_tilts(image: np.ndarray, max_angle: float) -> np.ndarray:
     tilt = np.degrees(np.arctan2(x2 - x1, y2 - y1))
     length = np.hypot(x2 - x1, y2 - y1)
     keep = (np.abs(tilt) <= max_angle * 1.5) & (length >= height / 10)
-    centre = (x1 + x2) / 2 / width
-    return np.stack([tilt[keep], centre[keep], length[keep]], axis=1)
+    centre, middle = (x1 + x2) / 2 / width, (y1 + y2) / 2 / height
+    return np.stack([tilt[keep], centre[keep], length[keep], middle[keep]], axis=1)
 
 
 # Evidence straighten needs before it turns a photo: architecture gives several long lines spread
@@ -272,6 +376,8 @@ _MIN_SPREAD = 0.4  # share of the width between the outermost lines
 _MIN_TOTAL_LENGTH = 1.5  # summed line length, in frame heights
 _MAX_DISAGREEMENT = 0.6  # degrees between estimates from two halves of the lines
 _MIN_KEPT_AREA = 0.9
+_CHECK_ANGLE = 6.0  # lines up to 1.5 × this are checked after a correction
+_MIN_GAIN = 0.1  # degrees of lean a correction must remove to be worth its crop
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -330,16 +436,21 @@ def _correction(shape: tuple, segments: np.ndarray, params: dict) -> tuple[float
 )
 def straighten(image: np.ndarray, params: dict, context: OperationContext) -> np.ndarray:
     height, width = image.shape[:2]
-    roll, keystone = _correction(
-        image.shape, vertical_line_tilts(image, params["max_angle"]), params
-    )
+    # The check sees every line a viewer reads as a vertical, also those past the correction's
+    # own range: converging verticals at the edges lean 6–9° and must not get worse either.
+    lines = vertical_line_tilts(image, max(params["max_angle"], _CHECK_ANGLE))
+    segments = lines[np.abs(lines[:, 0]) <= params["max_angle"] * 1.5]
+    roll, keystone = _correction(image.shape, segments, params)
     if abs(roll) < 0.05 and abs(keystone) < 0.1:
         return image
-    # A smaller correction beats a larger crop: shrink it until the crop keeps 90% of the area.
+    # A smaller correction beats a larger crop, and none beats one that does not help: shrink it
+    # until the crop keeps 90% of the area and the corrected frame leans less than the original.
     for share in np.linspace(1.0, 0.1, 10):
         transform = _lean_transform(width, height, roll * share, keystone * share)
         window = _valid_window(transform, width, height)
-        if window is not None and (window[2] * window[3]) / (width * height) >= _MIN_KEPT_AREA:
+        if window is None or _kept_share(transform, window, width, height) < _MIN_KEPT_AREA:
+            continue
+        if _leans_less(image, lines, transform, window):
             break
     else:
         return image
@@ -348,6 +459,58 @@ def straighten(image: np.ndarray, params: dict, context: OperationContext) -> np
     )
     x0, y0, crop_w, crop_h = window
     return np.ascontiguousarray(warped[y0 : y0 + crop_h, x0 : x0 + crop_w])
+
+
+def _kept_share(transform: np.ndarray, window: tuple, width: int, height: int) -> float:
+    """Share of the original's area inside the crop window, measured in the original: a
+    keystone stretches the frame, so the window's own size would overstate it."""
+    x0, y0, w, h = window
+    corners = np.float32([[[x0, y0]], [[x0 + w, y0]], [[x0 + w, y0 + h]], [[x0, y0 + h]]])
+    source = cv2.perspectiveTransform(corners, np.linalg.inv(transform))
+    return float(cv2.contourArea(source)) / (width * height)
+
+
+def _leans_less(
+    image: np.ndarray, segments: np.ndarray, transform: np.ndarray, window: tuple
+) -> bool:
+    """Whether the corrected, cropped frame leans less than the original did over the same part.
+
+    Checked twice: the original's lines carried through the warp itself (not the straight-line
+    model the correction was fitted with) must lean at least _MIN_GAIN less, and the lines found
+    again on a corrected working copy must lean no more — a correction the photo does not bear
+    out is not made.
+    """
+    height, width = image.shape[:2]
+    small = _small(image, _LINES_EDGE)
+    scale = small.shape[1] / width
+    half = segments[:, 2] / scale / 2
+    tilt = np.radians(segments[:, 0])
+    centre = np.stack([segments[:, 1] * width, segments[:, 3] * height], axis=1)
+    reach = np.stack([np.sin(tilt) * half, np.cos(tilt) * half], axis=1)
+    ends = np.stack([centre - reach, centre + reach], axis=1).astype(np.float32)
+    carried = cv2.perspectiveTransform(ends.reshape(-1, 1, 2), transform).reshape(-1, 2, 2)
+    x0, y0, w, h = window
+    middle = carried.mean(axis=1)
+    kept = (middle[:, 0] >= x0) & (middle[:, 0] <= x0 + w)
+    kept &= (middle[:, 1] >= y0) & (middle[:, 1] <= y0 + h)
+    if kept.sum() < _MIN_LINES:
+        return False
+    vector = carried[kept, 1] - carried[kept, 0]
+    weight = segments[kept, 2]
+    before = weighted_median(np.abs(segments[kept, 0]), weight)
+    after = weighted_median(np.abs(np.degrees(np.arctan2(vector[:, 0], vector[:, 1]))), weight)
+    if after > before - _MIN_GAIN:
+        return False
+    to_small = np.diag([scale, scale, 1.0])
+    warped = cv2.warpPerspective(
+        small, to_small @ transform @ np.linalg.inv(to_small), (small.shape[1], small.shape[0]),
+        flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+    sx, sy, sw, sh = (round(v * scale) for v in window)
+    found = vertical_line_tilts(warped[sy : sy + sh, sx : sx + sw], _CHECK_ANGLE)
+    if len(found) < 3:
+        return False
+    return weighted_median(np.abs(found[:, 0]), found[:, 2]) <= before
 
 
 def _lean_transform(width: int, height: int, roll: float, keystone: float) -> np.ndarray:
@@ -410,156 +573,6 @@ def hdr_merge(image: np.ndarray, params: dict, context: OperationContext) -> np.
         shots = aligned
     fused = cv2.createMergeMertens().process(shots)
     return np.clip(fused * 255 + 0.5, 0, 255).astype(np.uint8)
-
-
-# --- privacy_blur ---------------------------------------------------------------------------
-
-# Measured on ../shared/data (bench/quality.py): OpenCV's Haar face cascade put boxes on 20 of
-# 41 photos without a face (cushions, lamps, gates); dlib's HOG detector found the same frontal
-# faces and its only false box (a chandelier) scored 0.03. OpenCV's Haar plate cascades found none
-# of the labelled real plates; the plate finder below finds plates by their light rectangle and
-# their row of characters, and put no box on any photo without a plate.
-_FACE_EDGE = 1600
-_FACE_MIN_SCORE = 0.3
-_FACE_DETECTOR = None
-
-
-def _faces(image: np.ndarray) -> list[tuple]:
-    global _FACE_DETECTOR
-    import dlib  # loaded when first needed: a second of start-up most workers never pay
-
-    if _FACE_DETECTOR is None:
-        _FACE_DETECTOR = dlib.get_frontal_face_detector()
-    small = _small(image, _FACE_EDGE)
-    scale = image.shape[1] / small.shape[1]
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    boxes, _scores, _ = _FACE_DETECTOR.run(gray, 1, _FACE_MIN_SCORE)
-    return [
-        tuple(int(v * scale) for v in (b.left(), b.top(), b.width(), b.height())) for b in boxes
-    ]
-
-
-def _reads_as_plate(gray: np.ndarray) -> bool:
-    """A light background with one row of 4 to 10 dark characters of one height across it."""
-    height, width = gray.shape
-    if height < 10 or width < 2 * height:
-        return False
-    binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
-    stats = cv2.connectedComponentsWithStats(binary, connectivity=8)[2][1:]
-    x, _, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
-    inside = (x > 0) & (x + w < width)
-    characters = stats[inside & (h > 0.3 * height) & (h < 0.95 * height) & (h > 1.1 * w)]
-    if not 4 <= len(characters) <= 10:
-        return False
-    heights, centres = characters[:, 3], characters[:, 1] + characters[:, 3] / 2
-    if np.ptp(heights) > 0.35 * np.median(heights) or np.ptp(centres) > 0.3 * np.median(heights):
-        return False
-    span = (characters[:, 0] + characters[:, 2]).max() - characters[:, 0].min()
-    return bool(span > 0.5 * width and (binary == 0).mean() > 0.4)
-
-
-def _plates(image: np.ndarray) -> list[tuple]:
-    """Plate-shaped light rectangles (white, or yellow as on UK rear plates) — 2 to 6.5 times
-    as wide as high, filled, tilted at most 30° — that read as a row of characters."""
-    found = []
-    for edge in (1000, 2000):
-        small = _small(image, edge)
-        width = small.shape[1]
-        scale = image.shape[1] / width
-        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        hue, saturation, value = hsv[:, :, 0], hsv[:, :, 1], hsv[:, :, 2]
-        yellow = (hue >= 15) & (hue <= 35) & (saturation > 90) & (value > 120)
-        white = (saturation < 50) & (value > 150)
-        # Closing joins the plate's background across its characters.
-        k = max(3, edge // 300)
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3 * k, k))
-        for mask in (yellow, white):
-            closed = cv2.morphologyEx(mask.astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
-            contours = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
-            for contour in contours:
-                area = cv2.contourArea(contour)
-                if area < 150:
-                    continue
-                (cx, cy), (long, short), angle = cv2.minAreaRect(contour)
-                if long < short:
-                    long, short, angle = short, long, angle + 90
-                angle = angle - 180 if angle > 45 else angle
-                if short < 8 or not 2.0 <= long / short <= 6.5 or abs(angle) > 30:
-                    continue
-                if area / (long * short) < 0.7 or long > 0.4 * width:
-                    continue
-                reach = int(long / 2 + short) + 2
-                x0, y0 = max(0, int(cx) - reach), max(0, int(cy) - reach)
-                local = gray[y0 : int(cy) + reach, x0 : int(cx) + reach]
-                turn = cv2.getRotationMatrix2D((cx - x0, cy - y0), angle, 1.0)
-                level = cv2.warpAffine(local, turn, (local.shape[1], local.shape[0]))
-                left, top = int(cx - x0 - long / 2), int(cy - y0 - short / 2)
-                plate = level[max(0, top) : top + int(short), max(0, left) : left + int(long)]
-                if _reads_as_plate(plate):
-                    x, y, w, h = cv2.boundingRect(contour)
-                    found.append(tuple(int(v * scale) for v in (x, y, w, h)))
-    return found
-
-
-def detect_private_regions(image: np.ndarray, *, faces: bool, plates: bool) -> list[tuple]:
-    """(x, y, w, h) boxes of faces and licence plates, in full-resolution pixels; a box mostly
-    inside one already found (the same plate seen at two scales) is left out."""
-    boxes: list[tuple] = []
-    for box in (_faces(image) if faces else []) + (_plates(image) if plates else []):
-        x, y, w, h = box
-        if not any(
-            max(0, min(x + w, bx + bw) - max(x, bx)) * max(0, min(y + h, by + bh) - max(y, by))
-            > 0.5 * w * h
-            for bx, by, bw, bh in boxes
-        ):
-            boxes.append(box)
-    return boxes
-
-
-@operation(
-    "privacy_blur",
-    summary="Blur faces (dlib HOG), licence plates and any regions you mark.",
-    faces=Param(bool, True),
-    plates=Param(bool, True),
-    regions=Param(list, [], help="Extra boxes [x0, y0, x1, y1] in 0..1 of width/height."),
-    padding=Param(float, 0.2, 0.0, 1.0, help="Grow each box by this share of its size."),
-)
-def privacy_blur(image: np.ndarray, params: dict, context: OperationContext) -> np.ndarray:
-    height, width = image.shape[:2]
-    boxes = detect_private_regions(image, faces=params["faces"], plates=params["plates"])
-    for x0, y0, x1, y1 in _normalised_boxes(params["regions"] + context.mask_regions):
-        boxes.append(
-            (int(x0 * width), int(y0 * height), int((x1 - x0) * width), int((y1 - y0) * height))
-        )
-    if not boxes:
-        return image
-    result = image.copy()
-    for x, y, w, h in boxes:
-        pad_w, pad_h = int(w * params["padding"] / 2), int(h * params["padding"] / 2)
-        x0, y0 = max(0, x - pad_w), max(0, y - pad_h)
-        x1, y1 = min(width, x + w + pad_w), min(height, y + h + pad_h)
-        if x1 - x0 < 2 or y1 - y0 < 2:
-            continue
-        region = result[y0:y1, x0:x1]
-        # Mosaic first (cannot be sharpened back), then soften the blocks.
-        blocks = cv2.resize(
-            region, (max(1, (x1 - x0) // 16), max(1, (y1 - y0) // 16)), interpolation=cv2.INTER_AREA
-        )
-        mosaic = cv2.resize(blocks, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
-        result[y0:y1, x0:x1] = cv2.GaussianBlur(mosaic, (0, 0), max(2.0, (x1 - x0) / 30))
-    return result
-
-
-def _normalised_boxes(raw: list) -> list[tuple[float, float, float, float]]:
-    boxes = []
-    for box in raw:
-        if not (isinstance(box, list | tuple) and len(box) == 4):
-            raise ValueError("each region is [x0, y0, x1, y1] in 0..1")
-        x0, y0, x1, y1 = (min(max(float(v), 0.0), 1.0) for v in box)
-        if x1 > x0 and y1 > y0:
-            boxes.append((x0, y0, x1, y1))
-    return boxes
 
 
 # --- watermark ------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_privacy_blur_blurs_a_face_and_leaves_the_rest():
     from skimage import data
 
     portrait = np.ascontiguousarray(data.astronaut())
-    from imaging.ops.local import detect_private_regions
+    from imaging.ops.privacy import detect_private_regions
 
     faces = detect_private_regions(portrait, faces=True, plates=False)
     assert faces, "the Haar cascade should find the astronaut's face"
