@@ -27,32 +27,23 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "photolisting.settings.test")
-os.environ.pop("DATABASE_URL", None)  # this process only borrows helpers; it opens no database
-
-import django  # noqa: E402
-
-django.setup()
-
-import boto3  # noqa: E402
-import psycopg  # noqa: E402
-import redis  # noqa: E402
-import requests  # noqa: E402
-from PIL import Image  # noqa: E402
-from psycopg import sql  # noqa: E402
-
-from tests.test_production import (  # noqa: E402
+import boto3
+import psycopg
+import redis
+import requests
+from _loopback import (
     BIN,
     BUCKETS,
     POSTGRES_ADMIN_URL,
+    ROOT,
     answers,
     free_port,
     production_env,
     server,
     wait_until,
 )
+from PIL import Image
+from psycopg import sql
 
 DATABASE = "photolisting_bench"
 REDIS_URL = "redis://127.0.0.1:6379/11"  # test_production uses /13, the suite's Redis run /15
