@@ -24,6 +24,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
 from accounts.backends import prefetched_user, user_snapshot_key, user_snapshot_store
+from accounts.tokens import access_token_payload
 from billing.models import Plan
 from billing.services import DEFAULT_PLAN
 
@@ -181,13 +182,15 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
     known from its verified signature, so the session, a snapshot of the user row
     (``accounts.backends``: Django's checks still run on it) and the caller's count against
     their plan rate are read and taken together; the plan throttle (below) then uses that
-    count. Without Redis, or with the throttle off, it is allauth's authentication unchanged."""
+    count. The token's signature check is remembered by the process until the token expires
+    (``accounts.tokens.access_token_payload``). Without Redis, or with the throttle off, it is
+    allauth's authentication unchanged."""
 
     def authenticate_credentials(self, key: str):
         backend = caches[settings.SESSION_CACHE_ALIAS]
         if not (settings.API_THROTTLE and isinstance(backend, RedisCache)):
             return super().authenticate_credentials(key)
-        payload = jwt_internal.decode_token(key, "access")
+        payload = access_token_payload(key)
         sid = payload.get("sid") if payload else None
         session_key = jwt_internal.session_key_from_sid(sid) if isinstance(sid, str) else None
         if not session_key:

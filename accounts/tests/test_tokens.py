@@ -3,12 +3,16 @@ chain goes) and staff signing a user out everywhere."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
@@ -132,3 +136,17 @@ def test_an_app_token_call_reads_no_user_row_while_its_snapshot_lives():
     with CaptureQueriesContext(connection) as queries:
         assert me_status(token) == 200
     assert not [q for q in queries if 'FROM "accounts_user"' in q["sql"]], queries.captured_queries
+
+
+def test_an_accepted_token_is_refused_once_expired_or_when_tampered():
+    """A token's check is remembered by the process that made it: never past its expiry, and
+    never for another string."""
+    token = app_login(UserFactory())["access_token"]
+    assert me_status(token) == 200
+    assert me_status(token) == 200  # the remembered check
+    header, payload, signature = token.split(".")
+    forged_signature = signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")
+    assert me_status(f"{header}.{payload}.{forged_signature}") == 401
+    assert me_status(f"{header}.{payload[:-2]}xx.{signature}") == 401
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):  # access tokens live 5
+        assert me_status(token) == 401
