@@ -46,8 +46,8 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _hex(value: uuid.UUID) -> str:
-    return value.hex
+def _hex(value: uuid.UUID | str) -> str:
+    return (value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex
 
 
 class QueryShape:
