@@ -63,7 +63,7 @@ def receiver():
     receiver.server.shutdown()
 
 
-def wait_until(condition, timeout: float = 30):
+def wait_until(condition, timeout: float = 60):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, "timed out"
