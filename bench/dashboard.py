@@ -13,15 +13,15 @@ Run: ``.venv/bin/python bench/dashboard.py`` (a fresh SQLite database in a tempo
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from _embedded import embedded_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -128,19 +128,8 @@ def median_ms(client, url: str, params: dict) -> float:
 
 
 def main() -> None:
-    var_dir = tempfile.mkdtemp(prefix="photolisting-bench-")
-    os.environ.update(
-        PHOTOLISTING_VAR_DIR=var_dir,
-        DJANGO_SETTINGS_MODULE="photolisting.settings.test",
-        STORAGE_BACKEND="local",
-    )
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
+    var_dir = embedded_django()
     from allauth.mfa.totp.internal.auth import TOTP
-    from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -150,8 +139,6 @@ def main() -> None:
     from analytics.aggregates import usage_aggregate
     from analytics.models import DailyAggregate, UsageEvent
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     today = timezone.localdate()
     first_built_day = today - timedelta(days=BUILD_DAYS - 1)
 

@@ -12,14 +12,14 @@ Run: ``.venv/bin/python bench/project_page.py`` (a fresh SQLite database in a te
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _embedded import embedded_django
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -75,18 +75,7 @@ def make_photos(project, count: int) -> None:
 
 
 def main() -> None:
-    var_dir = tempfile.mkdtemp(prefix="photolisting-bench-")
-    os.environ.update(
-        PHOTOLISTING_VAR_DIR=var_dir,
-        DJANGO_SETTINGS_MODULE="photolisting.settings.test",
-        STORAGE_BACKEND="local",
-    )
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
+    var_dir = embedded_django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -94,8 +83,6 @@ def main() -> None:
     from accounts.models import User
     from projects.models import Project
 
-    settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
     user = User.objects.create_user(email="bench@photolisting.local", password="bench-password")
     client = Client()
     client.force_login(user)
