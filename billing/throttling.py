@@ -20,6 +20,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
@@ -189,15 +190,15 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
     def authenticate_credentials(self, key: str):
         backend = caches[settings.SESSION_CACHE_ALIAS]
         if not (settings.API_THROTTLE and isinstance(backend, RedisCache)):
-            return super().authenticate_credentials(key)
+            return self._allauth_credentials(key)
         payload = access_token_payload(key)
         sid = payload.get("sid") if payload else None
         session_key = jwt_internal.session_key_from_sid(sid) if isinstance(sid, str) else None
         if not session_key:
-            raise AuthenticationFailed("Invalid token.")
+            raise AuthenticationFailed(gettext("Invalid token."))
         session = session_store(session_key)
         if not hasattr(session, "cache_key"):  # sessions not kept in the cache
-            return super().authenticate_credentials(key)
+            return self._allauth_credentials(key)
         user_pk = str_to_user_id(payload["sub"])
         window, (session_data, snapshot) = _redis_take(
             backend, f"user:{user_pk}", None, user_pk=user_pk, now=time.time(),
@@ -214,11 +215,17 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
             finally:
                 prefetched_user.reset(prefetched)
         if user is None:
-            raise AuthenticationFailed("Invalid token.")
+            raise AuthenticationFailed(gettext("Invalid token."))
         if snapshot is None:
             user_snapshot_store(user)
         self.window = window
         return user, payload
+
+    def _allauth_credentials(self, key: str):
+        try:
+            return super().authenticate_credentials(key)
+        except AuthenticationFailed:  # allauth's words are English only
+            raise AuthenticationFailed(gettext("Invalid token.")) from None
 
     def authenticate(self, request):
         self.window = None

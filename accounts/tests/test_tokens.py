@@ -150,3 +150,11 @@ def test_an_accepted_token_is_refused_once_expired_or_when_tampered():
     assert me_status(f"{header}.{payload[:-2]}xx.{signature}") == 401
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):  # access tokens live 5
         assert me_status(token) == 401
+
+
+def test_a_refused_token_is_explained_in_the_callers_language():
+    answer = APIClient().get(
+        "/api/v1/me", HTTP_AUTHORIZATION="Bearer not.a.token", HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == "Token non valide."
