@@ -445,6 +445,7 @@ def job_cancel(*, job: Job) -> Job:
             )
         job.refresh_from_db()
         _release(job)
+        _batch_complete_if_done(job)
     return job
 
 
@@ -673,16 +674,27 @@ def _job_event(job: Job, event_type: str, extra: dict) -> None:
     """Tells integrations about a finished job, and once about its whole batch."""
     data = {"job": str(job.id), "batch": str(job.batch_id), "photo": str(job.photo_id)}
     event_emit_for_project(job.project, event_type, {**data, "preset": job.preset_name, **extra})
+    _batch_complete_if_done(job)
+
+
+def _batch_complete_if_done(job: Job) -> None:
+    """Marks the job's batch completed, and says so once, when its last job has finished.
+
+    Runs inside the transaction that finished the job. The batch row is locked first: two jobs
+    finishing at once in two workers would otherwise each see the other still running, and
+    the batch would never complete. The second waits for the first to commit, then sees it."""
+    batch = Batch.objects.select_for_update().filter(id=job.batch_id, completed_at=None).first()
     pending = Job.objects.filter(batch_id=job.batch_id).exclude(status__in=Job.FINISHED)
-    if not pending.exists() and Batch.objects.filter(id=job.batch_id, completed_at=None).update(
-        completed_at=timezone.now()
-    ):
-        counts = dict(
-            Job.objects.filter(batch_id=job.batch_id).values_list("status").annotate(n=Count("id"))
-        )
-        event_emit_for_project(
-            job.project, "batch.completed", {"batch": str(job.batch_id), "jobs": counts}
-        )
+    if batch is None or pending.exists():
+        return
+    batch.completed_at = timezone.now()
+    batch.save(update_fields=["completed_at"])
+    counts = dict(
+        Job.objects.filter(batch_id=job.batch_id).values_list("status").annotate(n=Count("id"))
+    )
+    event_emit_for_project(
+        job.project, "batch.completed", {"batch": str(job.batch_id), "jobs": counts}
+    )
 
 
 def _job_finish(job: Job, encoded: EncodedImage, context: OperationContext) -> Job:

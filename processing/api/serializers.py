@@ -122,7 +122,7 @@ class JobOutput(serializers.ModelSerializer):
 class BatchOutput(serializers.ModelSerializer):
     class Meta:
         model = Batch
-        fields = ["id", "project", "preset_name", "created_at"]
+        fields = ["id", "project", "preset_name", "created_at", "completed_at"]
 
 
 class JobListQuery(serializers.Serializer):

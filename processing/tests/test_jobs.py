@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -266,6 +266,53 @@ def test_offpeak_jobs_wait_for_the_window_and_cancel_gives_quota_back(
     settings.OFFPEAK_WINDOW = (hour, (hour + 1) % 24)
     assert offpeak_release() == 1
     assert wait_for_job(jobs[1]["id"]).status == "succeeded"
+
+
+@pytest.fixture
+def waiting_batch(api, ready_photos, settings, time_machine):
+    """A batch of two off-peak jobs, held back by the window until the test runs or stops them."""
+
+    def make() -> dict:
+        noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+        time_machine.move_to(noon, tick=True)
+        settings.OFFPEAK_WINDOW = (14, 15)
+        return start(api, ready_photos(2), "natural", lane="offpeak").json()
+
+    return make
+
+
+def test_a_batch_completes_when_its_last_two_jobs_finish_at_the_same_moment(api, waiting_batch):
+    """Two workers finishing a batch's last jobs at once must not each take the other's job
+    for still running (seen in CI: the batch never completed, ``batch.completed`` never sent)."""
+    from processing.tasks import run_job
+
+    body = waiting_batch()
+    first, second = (job["id"] for job in body["jobs"])
+    outcomes = []
+
+    def second_worker() -> None:
+        outcomes.append(run_job.apply(args=[second]).get())
+        connection.close()
+
+    with transaction.atomic():  # the first worker's result is not committed yet...
+        assert run_job.apply(args=[first]).get() == "succeeded"
+        thread = threading.Thread(target=second_worker)
+        thread.start()
+        thread.join(2)  # ...while the second finishes on its own connection
+    thread.join(60)
+    assert outcomes == ["succeeded"]
+    batch = api.get(f"/api/v1/batches/{body['batch']['id']}/").json()
+    assert batch["finished"] and batch["succeeded"] == 2
+    assert batch["completed_at"], "the batch completed once both jobs had finished"
+
+
+def test_cancelling_a_batch_completes_it(api, waiting_batch):
+    body = waiting_batch()
+    url = f"/api/v1/batches/{body['batch']['id']}/"
+    assert api.get(url).json()["completed_at"] is None
+    assert api.post(f"{url}cancel").json()["cancelled"] == 2
+    batch = api.get(url).json()
+    assert batch["finished"] and batch["cancelled"] == 2 and batch["completed_at"]
 
 
 def test_retry_failed_jobs_from_the_api_and_the_command(
