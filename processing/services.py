@@ -489,6 +489,8 @@ def job_retry(*, job: Job) -> Job:
         locked.provider_usage = {**(locked.provider_usage or {}), "requests": 0}
         locked.started_at = locked.finished_at = None
         locked.save()
+        # The batch is open again: it completes, and says so, once more when the retry finishes.
+        Batch.objects.filter(id=locked.batch_id).update(completed_at=None)
         transaction.on_commit(lambda: jobs_enqueue([locked.id]))
     return locked
 

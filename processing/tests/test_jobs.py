@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -324,6 +325,9 @@ def test_retry_failed_jobs_from_the_api_and_the_command(
     failed = [wait_for_job(j["id"]) for j in jobs]
     assert {j.status for j in failed} == {"failed"}
     assert usage(f"user:{user.id}", "ai") == 0
+    batch_url = f"/api/v1/batches/{failed[0].batch_id}/"
+    first_completion = api.get(batch_url).json()["completed_at"]
+    assert first_completion
 
     retried = api.post(f"/api/v1/jobs/{jobs[0]['id']}/retry")
     assert retried.status_code == 202
@@ -334,6 +338,11 @@ def test_retry_failed_jobs_from_the_api_and_the_command(
     assert wait_for_job(jobs[1]["id"]).status == "succeeded"
     assert usage(f"user:{user.id}", "ai") == 2
     assert api.post(f"/api/v1/jobs/{jobs[0]['id']}/retry").status_code == 409
+    batch = api.get(batch_url).json()
+    completed = datetime.fromisoformat(batch["completed_at"])
+    assert batch["succeeded"] == 2 and completed > datetime.fromisoformat(first_completion), (
+        "a retry reopens its batch, which completes again when the retry finishes"
+    )
 
 
 # --- AI jobs against the local OpenAI-compatible server -------------------------------------
