@@ -203,6 +203,9 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, with a health check that reads the socket instead of a SELECT 1.
         DATABASES["default"]["ENGINE"] = "photolisting.postgres"
+# The API's hottest reads run as statements prepared once per connection (photolisting.postgres);
+# off behind a pooler that cannot keep them (PgBouncer in transaction mode before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and broker: Redis when REDIS_URL is set, in-process / filesystem otherwise.

@@ -74,6 +74,32 @@ def test_job_status_answers_304_until_the_job_moves(api, project):
     assert moved["ETag"] != tag
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL prepares statements")
+def test_job_status_polls_run_a_statement_the_server_prepared_once(api, project, settings):
+    job = finished_job(BatchFactory(project=project))
+    url = f"/api/v1/jobs/{job.id}/"
+
+    def executions() -> int:
+        """Runs of prepared job statements in this connection, the one the API calls use."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                ['%FROM "processing_job"%'],
+            )
+            return cursor.fetchone()[0]
+
+    settings.DATABASE_PREPARED_STATEMENTS = False  # behind a pooler that cannot keep them
+    before = executions()
+    unprepared = api.get(url)
+    assert executions() == before
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    answers = [api.get(url) for _ in range(2)]
+    assert executions() == before + 2
+    assert [a.json() for a in answers] == [unprepared.json()] * 2
+    assert {a["ETag"] for a in answers} == {unprepared["ETag"]}
+
+
 def test_the_job_list_answers_304_until_a_job_on_the_page_moves(api, project):
     batch = BatchFactory(project=project)
     jobs = [JobFactory(batch=batch) for _ in range(3)]
