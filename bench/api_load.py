@@ -205,6 +205,11 @@ def measure(binary: str, base: str, email: str, ids: dict, folder: Path) -> dict
     revalidate = {**auth, "If-None-Match": etag} if etag else auth
     checks = requests.get(photos, headers=revalidate, timeout=30).status_code
     print(f"  photo list ETag {etag or '(none)'}; revalidation answered {checks}", flush=True)
+    job = f"{base}/api/v1/jobs/{ids['job']}/"
+    job_revalidate = {
+        **auth,
+        "If-None-Match": requests.get(job, headers=auth, timeout=30).headers["ETag"],
+    }
     endpoints = {
         "bare JsonResponse (baseline)": (f"{base}/bench/bare", HEADERS),
         "plain DRF peer list (50)": (f"{base}/bench/peer/photos", auth),
@@ -212,7 +217,8 @@ def measure(binary: str, base: str, email: str, ids: dict, folder: Path) -> dict
         "photo list revalidation (If-None-Match)": (photos, revalidate),
         "photo detail": (f"{base}/api/v1/photos/{ids['photo']}/", auth),
         "job list (50)": (f"{base}/api/v1/jobs/?page_size={PHOTOS}", auth),
-        "job status": (f"{base}/api/v1/jobs/{ids['job']}/", auth),
+        "job status": (job, auth),
+        "job status revalidation (If-None-Match)": (job, job_revalidate),
         "project list": (f"{base}/api/v1/projects/", auth),
         "/api/v1/me": (f"{base}/api/v1/me", auth),
     }

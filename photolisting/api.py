@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from django.utils.translation import get_language, gettext
@@ -197,11 +197,12 @@ def etag(request: Request, *state: object) -> str:
     return f'"{hashlib.sha256(identity.encode()).hexdigest()[:32]}"'
 
 
-def not_modified(request: Request, tag: str) -> Response | None:
-    """304 when the caller already holds this answer (``If-None-Match``), else None."""
+def not_modified(request: Request, tag: str) -> HttpResponse | None:
+    """304 when the caller already holds this answer (``If-None-Match``), else None. A plain
+    Django answer: it has no body, so DRF has nothing to negotiate or render."""
     held = parse_etags(request.headers.get("If-None-Match", ""))
     if "*" in held or tag in (candidate.removeprefix("W/") for candidate in held):
-        return validated_response(Response(status=status.HTTP_304_NOT_MODIFIED), tag)
+        return validated_response(HttpResponseNotModified(), tag)
     return None
 
 
