@@ -29,6 +29,9 @@ class _Compiled:
     slots: dict[int, tuple[str, Callable[[Any], Any]]]
     compiler: Any
     names: list[str]
+    # Django's row converters for the selected columns, looked up once (``results_iter`` would
+    # look them up on every call).
+    converters: dict
 
 
 def _stand_in(value: object, index: int) -> object:
@@ -78,11 +81,10 @@ class QueryShape:
         with prepared() as cursor:
             cursor.execute(compiled.sql, params)
             fetched = cursor.fetchall()
+        if compiled.converters:
+            fetched = compiled.compiler.apply_converters(fetched, compiled.converters)
         indexes = range(len(compiled.names))
-        return [
-            {compiled.names[i]: row[i] for i in indexes}
-            for row in compiled.compiler.results_iter(results=[fetched])
-        ]
+        return [{compiled.names[i]: row[i] for i in indexes} for row in fetched]
 
     def _compile(self, alias: str, arguments: dict[str, object]) -> _Compiled | None:
         try:
@@ -101,6 +103,9 @@ class QueryShape:
             return None  # only values() shapes
         compiler = query.get_compiler(alias)
         sql, params = compiler.as_sql()
+        fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        if compiler.has_composite_fields(fields):
+            return None  # rows the ORM folds into tuples
         forms: dict[object, tuple[str, Callable[[Any], Any]]] = {}
         for name, value in stand_ins.items():
             forms[value] = (name, _same)
@@ -124,4 +129,5 @@ class QueryShape:
             *query.values_select,
             *query.annotation_select,
         ]
-        return _Compiled(sql, tuple(params), slots, compiler, names)
+        converters = compiler.get_converters(fields)
+        return _Compiled(sql, tuple(params), slots, compiler, names, converters)
