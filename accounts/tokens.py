@@ -5,6 +5,7 @@ leaked it — ends the session, so every token of that chain stops working."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ from collections import OrderedDict
 
 from allauth.headless.tokens.strategies.jwt import internal
 from allauth.headless.tokens.strategies.jwt.strategy import JWTTokenStrategy
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,18 @@ def access_token_payload(token: str) -> dict | None:
         while len(_verified) > _VERIFIED_MAX:
             _verified.popitem(last=False)
     return dict(payload)
+
+
+def access_token_session_key(payload: dict) -> str | None:
+    """The session an access token belongs to: allauth's AES decryption of its ``sid``,
+    remembered by the process (a pure function of the sid and SECRET_KEY, asked on every call)."""
+    sid = payload.get("sid")
+    return _session_key(sid, settings.SECRET_KEY) if isinstance(sid, str) else None
+
+
+@functools.lru_cache(maxsize=_VERIFIED_MAX)
+def _session_key(sid: str, secret_key: str) -> str | None:
+    return internal.session_key_from_sid(sid)
 
 
 class TokenStrategy(JWTTokenStrategy):

@@ -25,7 +25,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
 from accounts.backends import prefetched_user, user_snapshot_key, user_snapshot_store
-from accounts.tokens import access_token_payload
+from accounts.tokens import access_token_payload, access_token_session_key
 from billing.models import Plan
 from billing.services import DEFAULT_PLAN
 
@@ -184,16 +184,15 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
     (``accounts.backends``: Django's checks still run on it) and the caller's count against
     their plan rate are read and taken together; the plan throttle (below) then uses that
     count. The token's signature check is remembered by the process until the token expires
-    (``accounts.tokens.access_token_payload``). Without Redis, or with the throttle off, it is
-    allauth's authentication unchanged."""
+    (``accounts.tokens.access_token_payload``), and so is the decryption of its session id.
+    Without Redis, or with the throttle off, it is allauth's authentication unchanged."""
 
     def authenticate_credentials(self, key: str):
         backend = caches[settings.SESSION_CACHE_ALIAS]
         if not (settings.API_THROTTLE and isinstance(backend, RedisCache)):
             return self._allauth_credentials(key)
         payload = access_token_payload(key)
-        sid = payload.get("sid") if payload else None
-        session_key = jwt_internal.session_key_from_sid(sid) if isinstance(sid, str) else None
+        session_key = access_token_session_key(payload) if payload else None
         if not session_key:
             raise AuthenticationFailed(gettext("Invalid token."))
         session = session_store(session_key)
