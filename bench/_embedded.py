@@ -1,5 +1,5 @@
-"""What the in-process benches (``dashboard.py``, ``project_page.py``) share: the embedded
-defaults (SQLite, local storage) in a throwaway folder, Django set up and migrated."""
+"""What the in-process benches (``dashboard.py``, ``project_page.py``, ``delivery.py``) share:
+the embedded defaults (SQLite, local storage) in a throwaway folder, Django set up and migrated."""
 
 from __future__ import annotations
 

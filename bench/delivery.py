@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from _embedded import embedded_django
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 PHOTO = ROOT.parent / "shared" / "data" / "camera" / "kitchen-iphone13-12mp.jpg"
 urlpatterns: list = []  # filled in main(): the project's URLs plus a plain static route
 
@@ -55,18 +56,10 @@ def fetch(port: int, path: str, headers: dict | None = None) -> bytes:
 
 
 def main() -> None:
-    var_dir = tempfile.mkdtemp(prefix="photolisting-bench-")
-    os.environ.update(
-        PHOTOLISTING_VAR_DIR=var_dir,
-        DJANGO_SETTINGS_MODULE="photolisting.settings.test",
-        STORAGE_BACKEND="local",
-    )
-    import django
+    var_dir = embedded_django()
     from django.conf import settings
 
-    django.setup()
     settings.ROOT_URLCONF = "__main__"  # this script: the project URLs plus a static route
-    settings.ALLOWED_HOSTS = ["*"]
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
     from django.core.handlers.wsgi import WSGIHandler
