@@ -153,6 +153,17 @@ def not_visible(noun: str) -> NotFound:
     )
 
 
+def visible_row(shape, object_id: object, noun: str, **arguments) -> dict:
+    """One row of a compiled query shape (``photolisting.queries``) already scoped to its caller
+    by ``arguments``, looked up by primary key as ``get_visible`` does: 404 when malformed or
+    not visible."""
+    pk = parsed_pk(shape.model, object_id)
+    found = shape.rows(pk=pk, **arguments) if pk is not None else []
+    if not found:
+        raise not_visible(noun)
+    return found[0]
+
+
 def get_visible(queryset: QuerySet, object_id: object, noun: str):
     """One row of an already scoped queryset. A malformed id is as missing as a foreign one:
     404, never a 500 and never a hint that the row exists."""

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.permissions import visible_to
-from photolisting.api import get_visible, not_visible, parsed_pk
+from photolisting.api import get_visible, visible_row
 from photolisting.errors import NotFound
 from photolisting.queries import QueryShape
 from processing.models import Batch, Job, Preset
@@ -107,16 +107,12 @@ def job_rows(
 
 # A job's status is polled by every open app: its query is compiled once (photolisting.queries).
 _JOB_ROW = QueryShape(
-    Job, lambda user_id, job_id: job_rows(user=User(pk=user_id)).filter(pk=job_id).order_by()
+    Job, lambda user_id, pk: job_rows(user=User(pk=user_id)).filter(pk=pk).order_by()
 )
 
 
 def job_row_get(*, user: User, job_id: str) -> dict:
-    pk = parsed_pk(Job, job_id)
-    found = _JOB_ROW.rows(user_id=user.pk, job_id=pk) if pk is not None else []
-    if not found:
-        raise not_visible("job")
-    return found[0]
+    return visible_row(_JOB_ROW, job_id, "job", user_id=user.pk)
 
 
 def batch_get(*, user: User, batch_id: str) -> Batch:

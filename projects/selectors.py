@@ -11,7 +11,7 @@ from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Value
 
 from accounts.models import User
 from accounts.permissions import visible_to
-from photolisting.api import get_visible, not_visible, parsed_pk
+from photolisting.api import get_visible, visible_row
 from photolisting.queries import QueryShape
 from projects.models import Folder, Photo, PhotoVersion, Project, Rendition
 
@@ -176,18 +176,12 @@ def photo_rows(photos: QuerySet[Photo]) -> QuerySet:
 # A photo's detail, asked by apps and galleries: compiled once (photolisting.queries).
 _PHOTO_ROW = QueryShape(
     Photo,
-    lambda user_id, photo_id: (
-        photo_rows(photos_visible(user=User(pk=user_id))).filter(pk=photo_id).order_by()
-    ),
+    lambda user_id, pk: photo_rows(photos_visible(user=User(pk=user_id))).filter(pk=pk).order_by(),
 )
 
 
 def photo_row_get(*, user: User, photo_id: uuid.UUID | str) -> dict:
-    pk = parsed_pk(Photo, photo_id)
-    found = _PHOTO_ROW.rows(user_id=user.pk, photo_id=pk) if pk is not None else []
-    if not found:
-        raise not_visible("photo")
-    return found[0]
+    return visible_row(_PHOTO_ROW, photo_id, "photo", user_id=user.pk)
 
 
 def _photos_changed_query(*, user_id, project_id, folder_id, status) -> QuerySet:
