@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ApiRequest(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the call was answered (entries are written in batches, after it).
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     method = models.CharField(max_length=8)
     route = models.CharField(max_length=200, help_text="The URL pattern, e.g. photos/<pk>/.")
     status = models.PositiveSmallIntegerField()

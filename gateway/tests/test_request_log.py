@@ -7,10 +7,12 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from gateway.models import ApiRequest
+from gateway.services import api_requests_flush
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +55,48 @@ def test_staff_read_the_log_in_the_admin(settings, client_for, client):
     listing = client.get("/admin/gateway/apirequest/").content.decode()
     assert "api/v1/projects/" in listing and "caller@example.com" in listing
     assert client.get("/admin/gateway/apirequest/add/").status_code == 403
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_pending():
+    yield
+    api_requests_flush()  # a batch a test left half full must not reach the next test
+
+
+def test_the_log_is_written_in_batches_with_each_calls_own_time(settings, client_for):
+    settings.API_LOG_SAMPLE_RATE = 1.0
+    settings.API_LOG_BATCH_SIZE = 3
+    settings.API_LOG_BATCH_SECONDS = 3600
+    app = client_for(UserFactory())
+    app.get("/api/v1/me")
+    app.get("/api/v1/projects/")
+    before_third = timezone.now()
+    assert not ApiRequest.objects.exists()  # held until the batch is full
+
+    app.get("/api/v1/me")
+
+    entries = list(ApiRequest.objects.order_by("created_at", "id"))
+    assert [e.route for e in entries] == ["api/v1/me", "api/v1/projects/", "api/v1/me"]
+    assert entries[1].created_at <= before_third <= entries[2].created_at
+
+
+def test_a_batch_waits_no_longer_than_its_age_limit(settings, client_for):
+    settings.API_LOG_SAMPLE_RATE = 1.0
+    settings.API_LOG_BATCH_SIZE = 50
+    settings.API_LOG_BATCH_SECONDS = 0
+    client_for(UserFactory()).get("/api/v1/me")
+    assert ApiRequest.objects.count() == 1
+
+
+def test_a_caller_deleted_before_the_write_is_logged_as_no_one(settings, client_for):
+    settings.API_LOG_SAMPLE_RATE = 1.0
+    settings.API_LOG_BATCH_SIZE = 2
+    settings.API_LOG_BATCH_SECONDS = 3600
+    gone, staying = UserFactory(), UserFactory()
+    client_for(gone).get("/api/v1/me")
+    gone.delete()
+
+    client_for(staying).get("/api/v1/me")
+
+    entries = list(ApiRequest.objects.order_by("created_at", "id"))
+    assert [e.user_id for e in entries] == [None, staying.id]

@@ -459,6 +459,9 @@ API_THROTTLE = env.bool("API_THROTTLE", default=True)
 # The API request log (admin): this share of calls, every server error; kept this many days.
 API_LOG_SAMPLE_RATE = env.float("API_LOG_SAMPLE_RATE", default=0.1)
 API_LOG_RETENTION_DAYS = env.int("API_LOG_RETENTION_DAYS", default=30)
+# Entries are written this many at a time, or once the oldest is this old (gateway.services).
+API_LOG_BATCH_SIZE = env.int("API_LOG_BATCH_SIZE", default=50)
+API_LOG_BATCH_SECONDS = env.float("API_LOG_BATCH_SECONDS", default=10.0)
 
 
 def _media_origins() -> list[str]:

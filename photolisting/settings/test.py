@@ -24,6 +24,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 WEBHOOK_ALLOW_PRIVATE_URLS = True
 # Tests make many API calls a minute as Free users; the throttle's own tests turn it on.
 API_THROTTLE = env.bool("API_THROTTLE", default=False)
+API_LOG_BATCH_SIZE = 1  # each sampled call is written as it ends (gateway/tests batch their own)
 # Webhook retries within a test's patience (the worker process reads these too).
 WEBHOOK_RETRY_BASE_SECONDS = 0.1
 WEBHOOK_MAX_ATTEMPTS = 3
