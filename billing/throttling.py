@@ -6,8 +6,11 @@ refusal is a 429 with Retry-After."""
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from allauth.account.internal.userkit import str_to_user_id
@@ -160,21 +163,51 @@ def _redis_take(
     also_read: tuple[str, ...] = (),
 ) -> tuple[Window | None, list]:
     """The window after counting (None when no rate was given and the plan rate is not
-    cached), and the values of the cache keys ``also_read`` (None when missing), in one round
-    trip."""
+    cached), and the stored bytes of the cache keys ``also_read`` (None when missing), in one
+    round trip."""
     client = backend._cache.get_client(write=True)
     keys = [
         backend.make_key(_rate_key(user_pk)) if user_pk is not None else "",
         backend.make_key(f"api-throttle:{ident}"),
         *(backend.make_key(key) for key in also_read),
     ]
-    packed, used, *raw = client.register_script(_TAKE)(
+    packed, used, *read = client.register_script(_TAKE)(
         keys=keys, args=[repr(now), rate.packed() if rate else ""]
     )
-    read = [None if value is None else backend._cache._serializer.loads(value) for value in raw]
     if packed is None:
         return None, read
     return _window(Rate.unpacked(int(packed)), int(used), now), read
+
+
+_ACCEPTED_MAX = 2_000
+
+
+class _AcceptedUsers:
+    """Who allauth and Django accepted for a given session and user snapshot, by their stored
+    bytes: the checks (session user, password hash, active flag) depend on nothing else, so the
+    same bytes get the same answer without unpickling and checking them again. Any change to the
+    session or the user row changes or drops those bytes. Each call gets its own copy of the
+    user."""
+
+    def __init__(self) -> None:
+        self._users: OrderedDict[tuple, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple):
+        with self._lock:
+            user = self._users.get(key)
+            if user is not None:
+                self._users.move_to_end(key)
+        return None if user is None else copy.copy(user)
+
+    def put(self, key: tuple, user) -> None:
+        with self._lock:
+            self._users[key] = copy.copy(user)
+            while len(self._users) > _ACCEPTED_MAX:
+                self._users.popitem(last=False)
+
+
+_accepted = _AcceptedUsers()
 
 
 class ThrottledJWTAuthentication(JWTTokenAuthentication):
@@ -184,7 +217,8 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
     (``accounts.backends``: Django's checks still run on it) and the caller's count against
     their plan rate are read and taken together; the plan throttle (below) then uses that
     count. The token's signature check is remembered by the process until the token expires
-    (``accounts.tokens.access_token_payload``), and so is the decryption of its session id.
+    (``accounts.tokens.access_token_payload``), so is the decryption of its session id, and so
+    is the verdict on a session and snapshot seen before (``_AcceptedUsers``).
     Without Redis, or with the throttle off, it is allauth's authentication unchanged."""
 
     def authenticate_credentials(self, key: str):
@@ -199,12 +233,19 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
         if not hasattr(session, "cache_key"):  # sessions not kept in the cache
             return self._allauth_credentials(key)
         user_pk = str_to_user_id(payload["sub"])
-        window, (session_data, snapshot) = _redis_take(
+        window, (session_bytes, snapshot_bytes) = _redis_take(
             backend, f"user:{user_pk}", None, user_pk=user_pk, now=time.time(),
             also_read=(session.cache_key, user_snapshot_key(user_pk)),
         )  # fmt: skip
-        if session_data is not None:
-            session._session_cache = session_data
+        self.window = window
+        seen = (payload["sub"], session_bytes, snapshot_bytes)
+        known = session_bytes is not None and snapshot_bytes is not None
+        if known and (user := _accepted.get(seen)) is not None:
+            return user, payload
+        loads = backend._cache._serializer.loads
+        if session_bytes is not None:
+            session._session_cache = loads(session_bytes)
+        snapshot = None if snapshot_bytes is None else loads(snapshot_bytes)
         session.get(SESSION_KEY)  # a missing or expired session clears its key
         user = None
         if session.session_key:
@@ -217,7 +258,8 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
             raise AuthenticationFailed(gettext("Invalid token."))
         if snapshot is None:
             user_snapshot_store(user)
-        self.window = window
+        else:
+            _accepted.put(seen, user)
         return user, payload
 
     def _allauth_credentials(self, key: str):
