@@ -106,3 +106,25 @@ def test_a_request_django_refuses_before_any_view_is_answered_in_the_error_shape
     body = "&".join(f"photos={photo}" for photo in too_many)
     page = api.post("/i18n/setlang/", body, content_type="application/x-www-form-urlencoded")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "text/html, application/json;q=0.9", "*/*;q=0.1"]
+)
+def test_json_answers_every_accept_that_admits_it(api, user, accept):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    answer = api.get("/api/v1/me", **headers)
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
+    assert answer.json()["email"] == user.email
+
+
+@pytest.mark.parametrize(
+    ("asked", "status", "code"),
+    [
+        ({"HTTP_ACCEPT": "text/html"}, 406, "not_acceptable"),
+        ({"QUERY_STRING": "format=xml"}, 404, "not_found"),  # DRF: no such format here
+    ],
+)
+def test_an_answer_the_caller_cannot_take_is_refused_not_sent(api, asked, status, code):
+    refused = api.get("/api/v1/me", **asked)
+    assert refused.status_code == status and refused.json()["error"]["code"] == code
