@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +25,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext
+from redis.commands.core import Script
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import BaseThrottle
 
@@ -83,12 +85,22 @@ class Window:
 
 
 # One round trip per API call: read the caller's cached plan rate (unless given), count the call in
-# its window, start the window's expiry; and read KEYS[3], KEYS[4]… if given (the caller's session
-# and user snapshot, whose lookups would otherwise be round trips of their own). The count is nil
-# when the plan rate is not cached.
+# its window, start the window's expiry; read the ARGV[3] keys after the first two (the caller's
+# session and user snapshot, whose lookups would otherwise be round trips of their own); and read
+# the keys after those, each a stamp set to its new value (ARGV[5]…) for ARGV[4] seconds when
+# missing. The count is nil when the plan rate is not cached.
 _TAKE = """
 local read = {}
-for index = 3, #KEYS do read[#read + 1] = redis.call('GET', KEYS[index]) end
+local reads = tonumber(ARGV[3])
+for index = 3, 2 + reads do read[#read + 1] = redis.call('GET', KEYS[index]) end
+for index = 3 + reads, #KEYS do
+  local stamp = redis.call('GET', KEYS[index])
+  if not stamp then
+    stamp = ARGV[2 + index - reads]
+    redis.call('SET', KEYS[index], stamp, 'EX', tonumber(ARGV[4]))
+  end
+  read[#read + 1] = stamp
+end
 local packed = tonumber(ARGV[2])
 if not packed then
   local cached = redis.call('GET', KEYS[1])
@@ -102,6 +114,8 @@ local used = redis.call('INCR', key)
 if used == 1 then redis.call('EXPIRE', key, seconds + 1) end
 return {packed, used, unpack(read)}
 """
+_TAKE_SCRIPT = Script(None, _TAKE.encode())  # its SHA1 computed once; run on each call's client
+STAMP_SECONDS = 60
 
 
 def _rate_key(user_pk) -> str:
@@ -161,19 +175,21 @@ def _redis_take(
     user_pk,
     now: float,
     also_read: tuple[str, ...] = (),
+    stamps: tuple[str, ...] = (),
 ) -> tuple[Window | None, list]:
     """The window after counting (None when no rate was given and the plan rate is not
-    cached), and the stored bytes of the cache keys ``also_read`` (None when missing), in one
-    round trip."""
+    cached), then the stored bytes of the cache keys ``also_read`` (None when missing) and the
+    values of the ``stamps`` (each made, for ``STAMP_SECONDS``, when missing), in one round
+    trip."""
     client = backend._cache.get_client(write=True)
     keys = [
         backend.make_key(_rate_key(user_pk)) if user_pk is not None else "",
         backend.make_key(f"api-throttle:{ident}"),
-        *(backend.make_key(key) for key in also_read),
+        *(backend.make_key(key) for key in (*also_read, *stamps)),
     ]
-    packed, used, *read = client.register_script(_TAKE)(
-        keys=keys, args=[repr(now), rate.packed() if rate else ""]
-    )
+    made = [secrets.token_hex(8) for _ in stamps]
+    args = [repr(now), rate.packed() if rate else "", len(also_read), STAMP_SECONDS, *made]
+    packed, used, *read = _TAKE_SCRIPT(keys=keys, args=args, client=client)
     if packed is None:
         return None, read
     return _window(Rate.unpacked(int(packed)), int(used), now), read
@@ -233,11 +249,13 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
         if not hasattr(session, "cache_key"):  # sessions not kept in the cache
             return self._allauth_credentials(key)
         user_pk = str_to_user_id(payload["sub"])
-        window, (session_bytes, snapshot_bytes) = _redis_take(
+        window, (session_bytes, snapshot_bytes, *stamps) = _redis_take(
             backend, f"user:{user_pk}", None, user_pk=user_pk, now=time.time(),
-            also_read=(session.cache_key, user_snapshot_key(user_pk)),
+            also_read=(session.cache_key, user_snapshot_key(user_pk)), stamps=self.stamps_wanted,
         )  # fmt: skip
         self.window = window
+        pairs = zip(self.stamps_wanted, stamps, strict=True)
+        self.stamps = {name: stamp.decode() for name, stamp in pairs}
         seen = (payload["sub"], session_bytes, snapshot_bytes)
         known = session_bytes is not None and snapshot_bytes is not None
         if known and (user := _accepted.get(seen)) is not None:
@@ -269,11 +287,23 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
             raise AuthenticationFailed(gettext("Invalid token.")) from None
 
     def authenticate(self, request):
-        self.window = None
+        self.window, self.stamps = None, None
+        context = request.parser_context or {}
+        wanted = getattr(context.get("view"), "cache_stamps", None)
+        self.stamps_wanted = tuple(wanted(**context.get("kwargs", {}))) if wanted else ()
         authenticated = super().authenticate(request)
         if authenticated is not None and self.window is not None:
             request._request.rate_limit_window = self.window
+        if authenticated is not None and self.stamps is not None:
+            request._request.cache_stamps = self.stamps
         return authenticated
+
+
+def cache_stamps_read(request) -> dict[str, str] | None:
+    """The stamps a view asked for (its ``cache_stamps(**url_kwargs)``: cache keys) as read
+    — made when missing — in the caller's authentication round trip; None when they were not
+    (no Redis, the throttle off, another authentication)."""
+    return getattr(request._request, "cache_stamps", None)
 
 
 class PlanRateThrottle(BaseThrottle):

@@ -6,7 +6,10 @@ class ProcessingConfig(AppConfig):
     name = "processing"
 
     def ready(self) -> None:
+        from processing import stamps
+
         post_migrate.connect(_sync_presets, sender=self)
+        stamps.connect()
 
 
 def _sync_presets(**kwargs) -> None:

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from processing import stamps
+
 
 class Preset(models.Model):
     """An ordered list of validated operations: shipped, a user's, or an agency's."""
@@ -94,6 +96,25 @@ class Batch(models.Model):
         return f"{self.preset_name} × {self.jobs.count()}"
 
 
+class JobQuerySet(models.QuerySet):
+    """Every bulk write of jobs names the rows it changed (``processing.stamps``): ``update()``
+    changes exactly the rows it read first that still match."""
+
+    def update(self, **kwargs) -> int:
+        job_ids = list(self.values_list("pk", flat=True))
+        if not job_ids:
+            return 0
+        updated = super(JobQuerySet, self.filter(pk__in=job_ids)).update(**kwargs)
+        stamps.jobs_changed(job_ids)
+        return updated
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        objs = list(objs)
+        updated = super().bulk_update(objs, fields, batch_size=batch_size)
+        stamps.jobs_changed(obj.pk for obj in objs)
+        return updated
+
+
 class Job(models.Model):
     """One photo (or one bracket group) through one preset."""
 
@@ -146,6 +167,8 @@ class Job(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

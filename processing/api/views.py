@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
+from billing.throttling import cache_stamps_read
 from imaging.ops import operation_schemas
 from photolisting.api import (
     ARRAY_OF_OBJECTS,
@@ -23,7 +24,7 @@ from photolisting.api import (
     validated,
 )
 from photolisting.errors import ApplicationError, NotFound
-from processing import selectors, services
+from processing import selectors, services, stamps
 from processing.api.output import job_entries
 from processing.api.serializers import (
     BatchOutput,
@@ -186,14 +187,29 @@ class JobListCreateView(APIView):
 
 
 class JobDetailView(APIView):
+    """Polled by every open app: where the caller's authentication reads the job's stamps
+    (``processing.stamps``), an unchanged job is answered from them and the answer kept for
+    them, without reading its row."""
+
     renderer_classes = [FastJSONRenderer]
+
+    def cache_stamps(self, job_id: str) -> tuple[str, ...]:
+        return stamps.job_stamps(job_id)
 
     @extend_schema(responses=JobOutput, summary="A job's status (ETag: poll with If-None-Match)")
     @also_answers(304)
     def get(self, request: Request, job_id: str) -> HttpResponse:
-        row = selectors.job_row_get(user=request.user, job_id=job_id)
-        tag = etag(request, tuple(row.values()))
-        return conditional_json(request, tag, lambda: job_entries([row], request=request)[0])
+        def entry(row: dict) -> dict:
+            return job_entries([row], request=request)[0]
+
+        def read() -> dict:
+            return selectors.job_row_get(user=request.user, job_id=job_id)
+
+        if stamped := cache_stamps_read(request):
+            tag = etag(request, "stamps", *stamped.values())
+            return conditional_json(request, tag, lambda: entry(read()))
+        row = read()
+        return conditional_json(request, etag(request, tuple(row.values())), lambda: entry(row))
 
 
 class JobCancelView(APIView):
