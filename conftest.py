@@ -19,11 +19,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, connections
 from PIL import Image
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory
 from processing.models import Job
 from projects.models import Photo
 from projects.tests.factories import ProjectFactory
@@ -350,6 +352,29 @@ def client_for():
         client = APIClient()
         client.force_login(user)
         return client
+
+    return make
+
+
+@pytest.fixture
+def app_for(settings):
+    """Clients holding an app token, as the mobile apps call, with the production throttle on:
+    its Redis round trip also reads what an answer's validator is made of
+    (``photolisting.stamps``). Skips where the cache is not Redis."""
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("stamps are read in the authentication's Redis round trip")
+    settings.API_THROTTLE = True
+    settings.API_LOG_SAMPLE_RATE = 0  # query counts must not depend on a sampled INSERT
+
+    def make(user) -> APIClient:
+        login = APIClient().post(
+            "/_allauth/app/v1/auth/login",
+            {"email": user.email, "password": PASSWORD},
+            format="json",
+        )
+        app = APIClient()
+        app.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['meta']['access_token']}")
+        return app
 
     return make
 

@@ -33,6 +33,7 @@ from accounts.backends import prefetched_user, user_snapshot_key, user_snapshot_
 from accounts.tokens import access_token_payload, access_token_session_key
 from billing.models import Plan
 from billing.services import DEFAULT_PLAN
+from photolisting.stamps import stamps_attach
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PLAN_RATE_CACHE_SECONDS = 60  # a plan change reaches the throttle within a minute
@@ -290,20 +291,13 @@ class ThrottledJWTAuthentication(JWTTokenAuthentication):
         self.window, self.stamps = None, None
         context = request.parser_context or {}
         wanted = getattr(context.get("view"), "cache_stamps", None)
-        self.stamps_wanted = tuple(wanted(**context.get("kwargs", {}))) if wanted else ()
+        self.stamps_wanted = tuple(wanted(request, **context.get("kwargs", {}))) if wanted else ()
         authenticated = super().authenticate(request)
         if authenticated is not None and self.window is not None:
             request._request.rate_limit_window = self.window
         if authenticated is not None and self.stamps is not None:
-            request._request.cache_stamps = self.stamps
+            stamps_attach(request, self.stamps)
         return authenticated
-
-
-def cache_stamps_read(request) -> dict[str, str] | None:
-    """The stamps a view asked for (its ``cache_stamps(**url_kwargs)``: cache keys) as read
-    — made when missing — in the caller's authentication round trip; None when they were not
-    (no Redis, the throttle off, another authentication)."""
-    return getattr(request._request, "cache_stamps", None)
 
 
 class PlanRateThrottle(BaseThrottle):

@@ -8,17 +8,24 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from accounts.api import urls as accounts_api
+from billing.api import urls as billing_api
+from delivery.api import urls as delivery_api
+from integrations.api import urls as integrations_api
 from photolisting.api import api_not_found
+from processing.api import urls as processing_api
+from projects.api import urls as projects_api
 
 # Tried in order: the routes apps poll most (jobs, photos) first; the apps' first path segments
-# are disjoint, so the order changes nothing but the time to resolve.
+# are disjoint, so the order changes nothing but the time to resolve. Spliced rather than included
+# (no prefix, no namespace): one resolver level less on every API call.
 api_v1 = [
-    path("", include("processing.api.urls")),
-    path("", include("projects.api.urls")),
-    path("", include("accounts.api.urls")),
-    path("", include("billing.api.urls")),
-    path("", include("integrations.api.urls")),
-    path("", include("delivery.api.urls")),
+    *processing_api.urlpatterns,
+    *projects_api.urlpatterns,
+    *accounts_api.urlpatterns,
+    *billing_api.urlpatterns,
+    *integrations_api.urlpatterns,
+    *delivery_api.urlpatterns,
     # A prefix match: a path with an encoded newline (%0A) is still an API path, answered in JSON.
     re_path(r"^", api_not_found),
 ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import owned_by_user_xor_agency
+from projects import stamps
 
 
 class Project(models.Model):
@@ -68,6 +69,26 @@ class Folder(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PhotoQuerySet(models.QuerySet):
+    """Every bulk write of photos names the projects whose photo lists it changed
+    (``projects.stamps``): ``update()`` changes exactly the rows it read first that still
+    match."""
+
+    def update(self, **kwargs) -> int:
+        rows = list(self.values_list("pk", "project_id"))
+        if not rows:
+            return 0
+        updated = super(PhotoQuerySet, self.filter(pk__in=[pk for pk, _ in rows])).update(**kwargs)
+        stamps.photos_changed_in(project_id for _, project_id in rows)
+        return updated
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        objs = list(objs)
+        updated = super().bulk_update(objs, fields, batch_size=batch_size)
+        stamps.photos_changed_in(obj.project_id for obj in objs)
+        return updated
 
 
 class Photo(models.Model):
@@ -130,6 +151,8 @@ class Photo(models.Model):
     ingested_at = models.DateTimeField(null=True, blank=True)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PhotoQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -12,7 +12,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import agency_get_for_member
-from billing.throttling import cache_stamps_read
 from imaging.ops import operation_schemas
 from photolisting.api import (
     ARRAY_OF_OBJECTS,
@@ -24,6 +23,7 @@ from photolisting.api import (
     validated,
 )
 from photolisting.errors import ApplicationError, NotFound
+from photolisting.stamps import cache_stamps_read
 from processing import selectors, services, stamps
 from processing.api.output import job_entries
 from processing.api.serializers import (
@@ -193,7 +193,7 @@ class JobDetailView(APIView):
 
     renderer_classes = [FastJSONRenderer]
 
-    def cache_stamps(self, job_id: str) -> tuple[str, ...]:
+    def cache_stamps(self, request: Request, job_id: str) -> tuple[str, ...]:
         return stamps.job_stamps(job_id)
 
     @extend_schema(responses=JobOutput, summary="A job's status (ETag: poll with If-None-Match)")

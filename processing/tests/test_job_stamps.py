@@ -5,40 +5,17 @@ whichever way it changed."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import PASSWORD, MembershipFactory, UserFactory
+from accounts.tests.factories import MembershipFactory, UserFactory
 from processing.models import Job, Preset
 from processing.tests.factories import BatchFactory, JobFactory
 from processing.tests.test_job_reads import finished_job
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not isinstance(caches["default"], RedisCache),
-        reason="stamps are read in the authentication's Redis round trip",
-    ),
-]
-
-
-@pytest.fixture(autouse=True)
-def _as_in_production(settings):
-    settings.API_THROTTLE = True  # the round trip that reads the stamps is the throttle's
-    settings.API_LOG_SAMPLE_RATE = 0
-
-
-def app_for(user) -> APIClient:
-    """A client holding an app token, as the mobile apps call."""
-    login = APIClient().post(
-        "/_allauth/app/v1/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
-    )
-    app = APIClient()
-    app.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['meta']['access_token']}")
-    return app
+pytestmark = pytest.mark.django_db
 
 
 def poll(app: APIClient, job: Job, tag: str | None = None):
@@ -50,7 +27,7 @@ def reads_job_rows(queries: CaptureQueriesContext) -> bool:
     return any('FROM "processing_job"' in query["sql"] for query in queries)
 
 
-def test_an_unchanged_job_is_answered_without_reading_its_row(project):
+def test_an_unchanged_job_is_answered_without_reading_its_row(project, app_for):
     job = finished_job(BatchFactory(project=project))
     app = app_for(project.owner)
     first = poll(app, job)
@@ -90,7 +67,7 @@ def _delete_the_result_version(app, job):
     [_cancel_through_the_api, _save_the_row, _bulk_update, _delete_the_result_version],
     ids=lambda change: change.__name__.strip("_"),
 )
-def test_every_change_to_what_a_job_shows_ends_its_304(project, change):
+def test_every_change_to_what_a_job_shows_ends_its_304(project, change, app_for):
     job = finished_job(BatchFactory(project=project))
     if change is _cancel_through_the_api:
         job = JobFactory(batch=job.batch)  # only queued or running jobs cancel
@@ -106,7 +83,7 @@ def test_every_change_to_what_a_job_shows_ends_its_304(project, change):
     assert poll(app, job, moved["ETag"]).status_code == 304  # and polls are cheap again
 
 
-def test_a_deleted_preset_leaves_its_jobs_naming_none(project):
+def test_a_deleted_preset_leaves_its_jobs_naming_none(project, app_for):
     job = finished_job(BatchFactory(project=project))
     preset = Preset.objects.create(name="Twilight", owner=project.owner, operations=[])
     Job.objects.filter(pk=job.pk).update(preset=preset)
@@ -118,7 +95,7 @@ def test_a_deleted_preset_leaves_its_jobs_naming_none(project):
     assert moved.status_code == 200 and moved.json()["preset"] is None
 
 
-def test_a_reader_who_lost_access_is_told_the_job_is_not_theirs(client_for):
+def test_a_reader_who_lost_access_is_told_the_job_is_not_theirs(app_for):
     job = finished_job(
         BatchFactory(project__agency=MembershipFactory().agency, project__owner=None)
     )
@@ -131,7 +108,7 @@ def test_a_reader_who_lost_access_is_told_the_job_is_not_theirs(client_for):
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "job_not_found"
 
 
-def test_a_project_given_to_someone_else_is_no_longer_its_old_owners(project):
+def test_a_project_given_to_someone_else_is_no_longer_its_old_owners(project, app_for):
     job = finished_job(BatchFactory(project=project))
     app = app_for(project.owner)
     tag = poll(app, job)["ETag"]
@@ -140,7 +117,7 @@ def test_a_project_given_to_someone_else_is_no_longer_its_old_owners(project):
     assert poll(app, job, tag).status_code == 404
 
 
-def test_a_job_deleted_with_its_photo_is_gone_for_its_poller(project):
+def test_a_job_deleted_with_its_photo_is_gone_for_its_poller(project, app_for):
     job = finished_job(BatchFactory(project=project))
     app = app_for(project.owner)
     tag = poll(app, job)["ETag"]
@@ -148,7 +125,7 @@ def test_a_job_deleted_with_its_photo_is_gone_for_its_poller(project):
     assert poll(app, job, tag).status_code == 404
 
 
-def test_a_lost_stamp_costs_one_full_answer_not_a_wrong_one(project):
+def test_a_lost_stamp_costs_one_full_answer_not_a_wrong_one(project, app_for):
     job = finished_job(BatchFactory(project=project))
     app = app_for(project.owner)
     first = poll(app, job)
@@ -158,7 +135,7 @@ def test_a_lost_stamp_costs_one_full_answer_not_a_wrong_one(project):
     assert poll(app, job, again["ETag"]).status_code == 304
 
 
-def test_another_callers_stamps_do_not_answer_for_a_job_they_cannot_see(project):
+def test_another_callers_stamps_do_not_answer_for_a_job_they_cannot_see(project, app_for):
     job = finished_job(BatchFactory(project=project))
     owner_tag = poll(app_for(project.owner), job)["ETag"]
     stranger = app_for(UserFactory())

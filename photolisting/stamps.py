@@ -1,0 +1,43 @@
+"""Stamps: random tokens in the cache that an API answer's validator is made of, so a poll is
+answered from the caller's authentication round trip alone (``billing.throttling`` reads a
+view's ``cache_stamps``, making any that is missing). A write that changes what such an answer
+shows drops its stamps (``projects.stamps``, ``processing.stamps``), at once and again once the
+write commits: a poll between the two may label what it read before the commit with a stamp
+made after the first drop, and the second drop ends that stamp. A stamp lives at most
+``billing.throttling.STAMP_SECONDS``, which bounds how long a lost drop (a process killed between
+its commit and the drop, the cache down) can keep an old answer."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def stamps_attach(request, stamps: dict[str, str]) -> None:
+    request._request.cache_stamps = stamps
+
+
+def cache_stamps_read(request) -> dict[str, str] | None:
+    """The stamps a view asked for (its ``cache_stamps(request, **url_kwargs)``: cache keys)
+    as read — made when missing — in the caller's authentication round trip; None when they
+    were not (no Redis, the throttle off, another authentication)."""
+    return getattr(request._request, "cache_stamps", None)
+
+
+def stamps_drop(keys: list[str]) -> None:
+    if not keys:
+        return
+    _delete(keys)
+    transaction.on_commit(lambda: _delete(keys))
+
+
+def _delete(keys: list[str]) -> None:
+    """A cache that fails here must not undo the write: the stamps' lifetime bounds the rest."""
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        logger.warning("could not drop %d stamps", len(keys), exc_info=True)
