@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +41,28 @@ def _delete(keys: list[str]) -> None:
         cache.delete_many(keys)
     except Exception:
         logger.warning("could not drop %d stamps", len(keys), exc_info=True)
+
+
+class StampedQuerySet(models.QuerySet):
+    """A queryset whose bulk writes say which rows they changed — ``rows_changed`` gets each
+    row's ``stamp_field`` — as ``post_save`` and ``post_delete`` do for one row. ``update()``
+    changes exactly the rows it read first that still match, so none escapes the drop."""
+
+    stamp_field = "pk"
+
+    def rows_changed(self, values: list) -> None:
+        raise NotImplementedError
+
+    def update(self, **kwargs) -> int:
+        rows = list(self.values_list("pk", self.stamp_field))
+        if not rows:
+            return 0
+        updated = models.QuerySet.update(self.filter(pk__in=[pk for pk, _ in rows]), **kwargs)
+        self.rows_changed([value for _, value in rows])
+        return updated
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        objs = list(objs)
+        updated = super().bulk_update(objs, fields, batch_size=batch_size)
+        self.rows_changed([getattr(obj, self.stamp_field) for obj in objs])
+        return updated

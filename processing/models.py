@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from photolisting.stamps import StampedQuerySet
 from processing import stamps
 
 
@@ -96,23 +97,11 @@ class Batch(models.Model):
         return f"{self.preset_name} × {self.jobs.count()}"
 
 
-class JobQuerySet(models.QuerySet):
-    """Every bulk write of jobs names the rows it changed (``processing.stamps``): ``update()``
-    changes exactly the rows it read first that still match."""
+class JobQuerySet(StampedQuerySet):
+    """Bulk writes of jobs drop the jobs' stamps (``processing.stamps``)."""
 
-    def update(self, **kwargs) -> int:
-        job_ids = list(self.values_list("pk", flat=True))
-        if not job_ids:
-            return 0
-        updated = super(JobQuerySet, self.filter(pk__in=job_ids)).update(**kwargs)
-        stamps.jobs_changed(job_ids)
-        return updated
-
-    def bulk_update(self, objs, fields, batch_size=None) -> int:
-        objs = list(objs)
-        updated = super().bulk_update(objs, fields, batch_size=batch_size)
-        stamps.jobs_changed(obj.pk for obj in objs)
-        return updated
+    def rows_changed(self, values: list) -> None:
+        stamps.jobs_changed(values)
 
 
 class Job(models.Model):

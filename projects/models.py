@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import owned_by_user_xor_agency
+from photolisting.stamps import StampedQuerySet
 from projects import stamps
 
 
@@ -71,24 +72,13 @@ class Folder(models.Model):
         return self.name
 
 
-class PhotoQuerySet(models.QuerySet):
-    """Every bulk write of photos names the projects whose photo lists it changed
-    (``projects.stamps``): ``update()`` changes exactly the rows it read first that still
-    match."""
+class PhotoQuerySet(StampedQuerySet):
+    """Bulk writes of photos drop their projects' photo list stamps (``projects.stamps``)."""
 
-    def update(self, **kwargs) -> int:
-        rows = list(self.values_list("pk", "project_id"))
-        if not rows:
-            return 0
-        updated = super(PhotoQuerySet, self.filter(pk__in=[pk for pk, _ in rows])).update(**kwargs)
-        stamps.photos_changed_in(project_id for _, project_id in rows)
-        return updated
+    stamp_field = "project_id"
 
-    def bulk_update(self, objs, fields, batch_size=None) -> int:
-        objs = list(objs)
-        updated = super().bulk_update(objs, fields, batch_size=batch_size)
-        stamps.photos_changed_in(obj.project_id for obj in objs)
-        return updated
+    def rows_changed(self, values: list) -> None:
+        stamps.photos_changed_in(values)
 
 
 class Photo(models.Model):
