@@ -33,7 +33,7 @@ from accounts.backends import prefetched_user, user_snapshot_key, user_snapshot_
 from accounts.tokens import access_token_payload, access_token_session_key
 from billing.models import Plan
 from billing.services import DEFAULT_PLAN
-from photolisting.stamps import stamps_attach
+from photolisting.stamps import STAMP_SECONDS, stamps_attach
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 PLAN_RATE_CACHE_SECONDS = 60  # a plan change reaches the throttle within a minute
@@ -116,7 +116,6 @@ if used == 1 then redis.call('EXPIRE', key, seconds + 1) end
 return {packed, used, unpack(read)}
 """
 _TAKE_SCRIPT = Script(None, _TAKE.encode())  # its SHA1 computed once; run on each call's client
-STAMP_SECONDS = 60
 
 
 def _rate_key(user_pk) -> str:

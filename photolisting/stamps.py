@@ -4,7 +4,7 @@ view's ``cache_stamps``, making any that is missing). A write that changes what 
 shows drops its stamps (``projects.stamps``, ``processing.stamps``), at once and again once the
 write commits: a poll between the two may label what it read before the commit with a stamp
 made after the first drop, and the second drop ends that stamp. A stamp lives at most
-``billing.throttling.STAMP_SECONDS``, which bounds how long a lost drop (a process killed between
+``STAMP_SECONDS``, which bounds how long a lost drop (a process killed between
 its commit and the drop, the cache down) can keep an old answer."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.core.cache import cache
 from django.db import models, transaction
 
 logger = logging.getLogger(__name__)
+
+STAMP_SECONDS = 60
 
 
 def stamps_attach(request, stamps: dict[str, str]) -> None:

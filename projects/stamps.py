@@ -10,7 +10,6 @@ moves when a project or membership changes its owner, agency or user, or is dele
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 from django.db.models.signals import post_delete, post_save
@@ -22,12 +21,12 @@ _OWNING_FIELDS = {"owner", "owner_id", "agency", "agency_id", "user", "user_id"}
 
 
 def photo_list_stamps(project_id: str | None) -> tuple[str, ...]:
-    """The keys a project's photo list is valid under (none without one project)."""
-    try:
-        project = uuid.UUID(str(project_id)) if project_id else None
-    except ValueError:
-        return ()
-    return () if project is None else (f"photos-stamp:{project}", ACCESS_STAMP)
+    """The keys a project's photo list is valid under (none without one well-formed project)."""
+    from photolisting.api import parsed_pk  # loads DRF, which loads the models importing this
+    from projects.models import Project
+
+    pk = parsed_pk(Project, project_id) if project_id else None
+    return () if pk is None else (f"photos-stamp:{pk}", ACCESS_STAMP)
 
 
 def photos_changed_in(project_ids: Iterable) -> None:
